@@ -1,0 +1,1 @@
+"""The ``dealbridge`` command line: one module per command group."""

@@ -1,0 +1,19 @@
+"""Entry point of the ``dealbridge`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from dealbridge.cli.emulate import emulate_app
+
+app = typer.Typer(
+    name="dealbridge",
+    help="Closed Won deals from Salesforce CPQ into NetSuite SuiteBilling, exactly once.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(emulate_app, name="emulate")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

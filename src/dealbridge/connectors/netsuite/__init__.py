@@ -1,0 +1,1 @@
+"""NetSuite SuiteTalk REST: the client, its auth, governance, and an emulator."""

@@ -1,0 +1,1 @@
+"""A local NetSuite: SuiteTalk REST, SuiteQL, SuiteBilling records, auth and governance."""

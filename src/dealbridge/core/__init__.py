@@ -1,0 +1,1 @@
+"""The kernel every other layer builds on; it imports no connector."""

@@ -1,0 +1,43 @@
+"""Structured logging: JSON lines by default, with credential-looking keys masked on the way out."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from dealbridge.core.calls import REDACTED, is_secret_name
+
+
+def _mask_secret_keys(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Last line of defence: a key named like a credential never reaches a log sink."""
+    for key in list(event):
+        if key != "event" and is_secret_name(key):
+            event[key] = REDACTED
+    return event
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Set up structlog and the standard library to write one line per event to stderr."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _mask_secret_keys,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelName(level.upper())
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")

@@ -1,0 +1,89 @@
+"""Configuration, read from ``DEALBRIDGE_*`` environment variables and secret files.
+
+Nested groups use a double underscore: ``DEALBRIDGE_NETSUITE__ACCOUNT=1234567_SB1``. Every secret is
+a ``SecretStr`` so it never shows in a repr, a log line or an error; a secret may also be given as a
+path in the matching ``*_FILE`` variable (e.g. ``DEALBRIDGE_NETSUITE__TOKEN_SECRET_FILE``), which is
+how container platforms mount them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dealbridge.errors import ConfigError
+
+NetSuiteAuthMode = Literal["oauth2", "tba"]
+JwtAlgorithm = Literal["PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
+
+
+def _load_secret_files(values: dict[str, Any], secret_fields: tuple[str, ...]) -> dict[str, Any]:
+    """Fill ``name`` from the file named by ``name_file`` when ``name`` itself is not set."""
+    for name in secret_fields:
+        path = values.get(f"{name}_file")
+        if path and not values.get(name):
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the secret file for {name}: {path}: {exc}") from exc
+    return values
+
+
+class NetSuiteSettings(BaseModel):
+    """How to reach one NetSuite account."""
+
+    account: str = Field(default="", description="Account id, e.g. 1234567 or 1234567_SB1")
+    base_url: str | None = Field(
+        default=None,
+        description="Override of https://<account>.suitetalk.api.netsuite.com/services/rest "
+        "(the emulator, a proxy)",
+    )
+    auth_mode: NetSuiteAuthMode = "oauth2"
+    # OAuth 2.0 client credentials (machine to machine), contracts/netsuite.md §7.2
+    client_id: str = ""
+    certificate_id: str = ""
+    private_key: SecretStr | None = None
+    private_key_file: str | None = None
+    jwt_algorithm: JwtAlgorithm = "PS256"
+    scopes: list[str] = Field(default_factory=lambda: ["rest_webservices"])
+    # Token-based authentication (OAuth 1.0a HMAC-SHA256), contracts/netsuite.md §7.1
+    consumer_key: str = ""
+    consumer_secret: SecretStr | None = None
+    consumer_secret_file: str | None = None
+    token_id: str = ""
+    token_secret: SecretStr | None = None
+    token_secret_file: str | None = None
+    # Governance, contracts/netsuite.md §6
+    concurrency_limit: int = Field(default=5, ge=1, le=1000)
+    read_governance_limits: bool = False
+    timeout_seconds: float = Field(default=60.0, gt=0, le=900)
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    backoff_base_seconds: float = Field(default=0.5, ge=0, le=60)
+    backoff_max_seconds: float = Field(default=30.0, ge=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return _load_secret_files(
+                values, ("private_key", "consumer_secret", "token_secret")
+            )
+        return values
+
+
+class Settings(BaseSettings):
+    """All of dealbridge's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DEALBRIDGE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    data_dir: Path = Path(".dealbridge")
+    netsuite: NetSuiteSettings = Field(default_factory=NetSuiteSettings)

@@ -1,0 +1,36 @@
+"""Fixtures that start the emulators as real processes on free ports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.processes import dealbridge_process
+
+NetSuiteFactory = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def start_netsuite_emulator(tmp_path: Path) -> Iterator[NetSuiteFactory]:
+    """Start ``dealbridge emulate netsuite`` with the given options; returns its first line."""
+    with ExitStack() as stack:
+
+        def start(**options: Any) -> dict[str, Any]:
+            args = ["emulate", "netsuite", "--port", "0",
+                    "--state-dir", str(tmp_path / f"ns-{len(stack._exit_callbacks)}")]
+            for name, value in options.items():
+                args += [f"--{name.replace('_', '-')}", str(value)]
+            started = stack.enter_context(dealbridge_process(args))
+            return started.info
+
+        yield start
+
+
+@pytest.fixture
+def netsuite_emulator(start_netsuite_emulator: NetSuiteFactory) -> dict[str, Any]:
+    """A NetSuite emulator with default options (concurrency limit 15, no latency)."""
+    return start_netsuite_emulator()
