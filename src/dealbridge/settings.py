@@ -68,9 +68,7 @@ class NetSuiteSettings(BaseModel):
     @classmethod
     def _secrets_from_files(cls, values: Any) -> Any:
         if isinstance(values, dict):
-            return _load_secret_files(
-                values, ("private_key", "consumer_secret", "token_secret")
-            )
+            return _load_secret_files(values, ("private_key", "consumer_secret", "token_secret"))
         return values
 
 

@@ -20,8 +20,14 @@ def start_netsuite_emulator(tmp_path: Path) -> Iterator[NetSuiteFactory]:
     with ExitStack() as stack:
 
         def start(**options: Any) -> dict[str, Any]:
-            args = ["emulate", "netsuite", "--port", "0",
-                    "--state-dir", str(tmp_path / f"ns-{len(stack._exit_callbacks)}")]
+            args = [
+                "emulate",
+                "netsuite",
+                "--port",
+                "0",
+                "--state-dir",
+                str(tmp_path / f"ns-{len(stack._exit_callbacks)}"),
+            ]
             for name, value in options.items():
                 args += [f"--{name.replace('_', '-')}", str(value)]
             started = stack.enter_context(dealbridge_process(args))

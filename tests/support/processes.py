@@ -52,8 +52,9 @@ def _read_first_line(process: subprocess.Popen[str], timeout: float) -> str:
 
 
 @contextmanager
-def dealbridge_process(args: Sequence[str], *, cwd: Path | None = None,
-                       env: dict[str, str] | None = None) -> Iterator[StartedProcess]:
+def dealbridge_process(
+    args: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[StartedProcess]:
     """Run ``python -m dealbridge ARGS`` and yield it once its first stdout line is JSON."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module

@@ -21,7 +21,9 @@ def emulate_netsuite(
     jitter: Annotated[float, typer.Option(help="Latency jitter as a fraction.")] = 0.2,
     concurrency_limit: Annotated[int, typer.Option(help="Requests in flight before 429.")] = 15,
     seed: Annotated[Path | None, typer.Option(help="JSON file of records to load.")] = None,
-    state_dir: Annotated[Path | None, typer.Option(help="Where state lives (temp if unset).")] = None,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="Where state lives (temp if unset).")
+    ] = None,
 ) -> None:
     """Start the NetSuite emulator; its first stdout line is JSON with URL and credentials."""
     from dealbridge.connectors.netsuite.emulator.server import serve

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -11,7 +12,9 @@ import structlog
 from dealbridge.core.calls import REDACTED, is_secret_name
 
 
-def _mask_secret_keys(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _mask_secret_keys(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Last line of defence: a key named like a credential never reaches a log sink."""
     for key in list(event):
         if key != "event" and is_secret_name(key):
@@ -34,9 +37,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             _mask_secret_keys,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelName(level.upper())
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

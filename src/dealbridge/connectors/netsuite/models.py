@@ -90,7 +90,9 @@ def error_title(status: int) -> str:
     return _TITLES.get(status, "Error")
 
 
-def error_body(status: int, code: str, detail: str, error_path: str | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, code: str, detail: str, error_path: str | None = None
+) -> dict[str, Any]:
     """An RFC 7807 body in NetSuite's shape (§5)."""
     item: dict[str, Any] = {"detail": detail, "o:errorCode": code}
     if error_path:

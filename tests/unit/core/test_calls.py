@@ -1,0 +1,56 @@
+"""Redaction: nothing credential-like leaves a call record or a log line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import structlog
+
+from dealbridge.core.backoff import backoff_delay
+from dealbridge.core.calls import REDACTED, redact_mapping, redact_text, redact_url
+from dealbridge.core.logs import configure_logging
+
+
+def test_redact_url_masks_credential_parameters_and_userinfo() -> None:
+    url = "https://user:pw@host.example/services/rest/x?q=name&access_token=abc123&limit=5"
+    redacted = redact_url(url)
+    assert "abc123" not in redacted
+    assert "pw" not in redacted
+    assert "q=name" in redacted
+    assert "limit=5" in redacted
+
+
+def test_redact_mapping_masks_nested_secret_keys_and_known_values() -> None:
+    data = {
+        "client_assertion": "eyJhbGciOi",
+        "nested": [{"token_secret": "x", "name": "Acme uses hunter22 as a word"}],
+        "ok": 3,
+    }
+    redacted = redact_mapping(data, secrets=("hunter22",))
+    assert redacted["client_assertion"] == REDACTED
+    assert redacted["nested"][0]["token_secret"] == REDACTED
+    assert "hunter22" not in redacted["nested"][0]["name"]
+    assert redacted["ok"] == 3
+
+
+def test_redact_text_ignores_trivially_short_secrets() -> None:
+    assert redact_text("abc", ("a",)) == "abc"
+
+
+def test_log_lines_mask_secret_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    structlog.get_logger("t").info("login", consumer_secret="do-not-print", account="123")
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["consumer_secret"] == REDACTED
+    assert line["account"] == "123"
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 5, 30])
+def test_backoff_stays_under_the_cap(attempt: int) -> None:
+    for _ in range(50):
+        assert 0 <= backoff_delay(attempt, base=0.5, cap=8.0) <= 8.0
+
+
+def test_backoff_honours_retry_after_as_a_floor() -> None:
+    assert backoff_delay(1, base=0.01, cap=30.0, retry_after=5.0) >= 5.0
