@@ -8,24 +8,43 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 START_TIMEOUT_SECONDS = 60.0
+_KEPT_OUTPUT_LINES = 2000
 
 
 class StartedProcess:
-    """A child process and the JSON object it printed first."""
+    """A child process and the JSON object it printed first.
+
+    After the first line, background threads keep reading the child's stdout and stderr (a full
+    pipe would block the child mid-test) and keep the last lines in :attr:`output`.
+    """
 
     def __init__(self, process: subprocess.Popen[str], info: dict[str, Any]) -> None:
         self.process = process
         self.info = info
+        self.output: deque[str] = deque(maxlen=_KEPT_OUTPUT_LINES)
+        self._drains = [
+            threading.Thread(target=self._drain, args=(stream,), daemon=True)
+            for stream in (process.stdout, process.stderr)
+            if stream is not None
+        ]
+        for thread in self._drains:
+            thread.start()
+
+    def _drain(self, stream: Any) -> None:
+        for line in iter(stream.readline, ""):
+            self.output.append(line)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not exit."""
+        """SIGTERM, then SIGKILL if it does not exit; then close its pipes."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -33,6 +52,15 @@ class StartedProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        for thread in self._drains:
+            thread.join(timeout=10)
+        _close_pipes(self.process)
+
+
+def _close_pipes(process: subprocess.Popen[str]) -> None:
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _read_first_line(process: subprocess.Popen[str], timeout: float) -> str:
@@ -73,6 +101,8 @@ def dealbridge_process(
     finally:
         if started is not None:
             started.stop()
-        elif process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        else:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+            _close_pipes(process)
