@@ -40,7 +40,12 @@ def test_redact_text_ignores_trivially_short_secrets() -> None:
 
 def test_log_lines_mask_secret_keys(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", "json")
-    structlog.get_logger("t").info("login", consumer_secret="do-not-print", account="123")
+    try:
+        structlog.get_logger("t").info("login", consumer_secret="do-not-print", account="123")
+    finally:
+        # configure_logging binds the sink to this test's captured stderr; later tests must not
+        # write into a stream pytest has closed.
+        structlog.reset_defaults()
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["consumer_secret"] == REDACTED
     assert line["account"] == "123"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -33,6 +34,12 @@ Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _default_structlog() -> None:
+    """Another test may leave structlog writing to a stream pytest has since closed."""
+    structlog.reset_defaults()
 
 
 def pem_of(key: Any) -> str:
@@ -115,9 +122,7 @@ class FakeNetSuite:
         if request.url.path.endswith(models.TOKEN_PATH):
             self.token_requests.append(request)
             token = f"access-token-{len(self.token_requests)}-0123456789"
-            return httpx.Response(
-                200, json={"access_token": token, "expires_in": self.expires_in}
-            )
+            return httpx.Response(200, json={"access_token": token, "expires_in": self.expires_in})
         self.requests.append(request)
         answer = self.script.popleft() if self.script else self.default
         if answer is None:
@@ -162,7 +167,8 @@ def make_harness(
     return Harness(client, fake, records, sleeps, limiter)
 
 
-@pytest.fixture
-def tba() -> Iterator[Harness]:
-    harness = make_harness(tba_settings())
-    yield harness
+def harness_with(*answers: httpx.Response | Handler, **settings: Any) -> Harness:
+    """A TBA client whose NetSuite gives ``answers`` in order, then 204s."""
+    fake = FakeNetSuite()
+    fake.queue(*answers)
+    return make_harness(tba_settings(**settings), fake)

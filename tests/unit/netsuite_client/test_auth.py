@@ -20,7 +20,6 @@ from dealbridge.connectors.netsuite.auth import (
     build_auth,
     parse_expires_in,
 )
-from dealbridge.connectors.netsuite.keys import load_private_key
 from dealbridge.errors import AuthError, ConfigError, TransientError, UnexpectedResponseError
 from tests.unit.netsuite_client.conftest import (
     ACCOUNT,
@@ -29,7 +28,6 @@ from tests.unit.netsuite_client.conftest import (
     FakeNetSuite,
     make_harness,
     oauth2_settings,
-    pem_of,
     problem,
     tba_settings,
 )
@@ -49,7 +47,9 @@ def signed(auth: httpx.Auth, request: httpx.Request) -> httpx.Request:
 def verify_tba(request: httpx.Request, consumer_secret: str, token_secret: str) -> bool:
     """What a NetSuite server does: rebuild the base string from the request and compare."""
     header = request.headers["Authorization"]
-    oauth_request = OAuthRequest(str(request.url), request.method, headers={"Authorization": header})
+    oauth_request = OAuthRequest(
+        str(request.url), request.method, headers={"Authorization": header}
+    )
     params = signature.collect_parameters(
         uri_query=request.url.query.decode(),
         headers={"Authorization": header},
@@ -75,7 +75,7 @@ def oauth_params(request: httpx.Request) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("method", "url", "body"),
     [
-        ("GET", f"{BASE}/record/v1/customer?q=email START_WITH \"barbara\"&limit=2", None),
+        ("GET", f'{BASE}/record/v1/customer?q=email START_WITH "barbara"&limit=2', None),
         ("GET", f"{BASE}/record/v1/customer?q=a+b%2Bc&flag", None),
         ("PUT", f"{BASE}/record/v1/customer/eid:SFACC-1?replace=addressBook", {"a": "b"}),
         ("POST", f"{BASE}/query/v1/suiteql?limit=1000&offset=0", {"q": "SELECT id FROM x"}),
@@ -86,6 +86,14 @@ def test_tba_signature_verifies_with_oauthlib(method: str, url: str, body: Any) 
 
     assert verify_tba(request, TBA_SECRETS["consumer_secret"], TBA_SECRETS["token_secret"])
     assert not verify_tba(request, TBA_SECRETS["consumer_secret"], "wrong-secret")
+
+
+def test_tba_signed_url_keeps_the_query_values() -> None:
+    url = f'{BASE}/record/v1/customer?q=email START_WITH "b+c"&limit=2'
+    original = dict(httpx.Request("GET", url).url.params)
+    request = signed(tba_auth(), httpx.Request("GET", url))
+    assert dict(request.url.params) == original
+    assert b'"' not in request.url.query
 
 
 def test_tba_header_carries_realm_and_hmac_sha256() -> None:
@@ -142,7 +150,9 @@ def test_tba_missing_settings_are_named() -> None:
 # -- OAuth 2.0 client credentials (contracts §7.2) ---------------------------------------------
 
 
-def oauth2_auth(key: Any, fake: FakeNetSuite, clock: list[float], **kwargs: Any) -> NetSuiteOAuth2Auth:
+def oauth2_auth(
+    key: Any, fake: FakeNetSuite, clock: list[float], **kwargs: Any
+) -> NetSuiteOAuth2Auth:
     del fake
     options: dict[str, Any] = {
         "client_id": "client-abc",
@@ -171,7 +181,9 @@ async def test_oauth2_assertion_is_signed_as_netsuite_requires(
 ) -> None:
     key = request.getfixturevalue(key_fixture)
     fake = FakeNetSuite(default=httpx.Response(200, json={"id": "107"}))
-    settings = oauth2_settings(key, jwt_algorithm=algorithm, scopes=["rest_webservices", "restlets"])
+    settings = oauth2_settings(
+        key, jwt_algorithm=algorithm, scopes=["rest_webservices", "restlets"]
+    )
     harness = make_harness(settings, fake)
     async with harness.client as client:
         await client.get("customer", "107")
@@ -181,9 +193,7 @@ async def test_oauth2_assertion_is_signed_as_netsuite_requires(
     assert token_request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assertion = assertion_of(token_request)
     header = jwt.get_unverified_header(assertion)
-    claims = jwt.decode(
-        assertion, key.public_key(), algorithms=[algorithm], audience=TOKEN_URL
-    )
+    claims = jwt.decode(assertion, key.public_key(), algorithms=[algorithm], audience=TOKEN_URL)
     assert header["alg"] == algorithm
     assert header["kid"] == "cert-xyz"
     assert header["typ"] == "JWT"
@@ -242,6 +252,35 @@ async def test_oauth2_one_refresh_for_many_concurrent_requests(rsa_key: Any) -> 
     assert {request.headers["Authorization"] for request in fake.requests} == {
         "Bearer access-token-1-0123456789"
     }
+
+
+@pytest.mark.anyio
+async def test_oauth2_cancelled_waiter_does_not_spoil_the_refresh(rsa_key: Any) -> None:
+    fake = FakeNetSuite()
+    auth = oauth2_auth(rsa_key, fake, [1_000_000.0])
+    arrived, release = asyncio.Event(), asyncio.Event()
+    issue = fake.handle
+
+    async def slow_token(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(models.TOKEN_PATH):
+            arrived.set()
+            await release.wait()
+        return await issue(request)
+
+    async with httpx.AsyncClient(auth=auth, transport=httpx.MockTransport(slow_token)) as http:
+        leader = asyncio.create_task(http.get(f"{BASE}/record/v1/customer/1"))
+        await arrived.wait()
+        waiter = asyncio.create_task(http.get(f"{BASE}/record/v1/customer/2"))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        waiter.cancel()
+        release.set()
+        await leader
+        await http.get(f"{BASE}/record/v1/customer/3")
+
+    assert waiter.cancelled()
+    assert len(fake.token_requests) == 1
+    assert len(fake.requests) == 2
 
 
 def test_oauth2_one_refresh_across_threads(rsa_key: Any) -> None:
@@ -353,49 +392,3 @@ def test_expires_in_accepts_strings_and_numbers(value: Any, seconds: float) -> N
 def test_expires_in_rejects_nonsense(value: Any) -> None:
     with pytest.raises(UnexpectedResponseError):
         parse_expires_in(value)
-
-
-# -- keys and settings ------------------------------------------------------------------------
-
-
-def test_private_key_missing_names_the_settings(rsa_key: Any) -> None:
-    with pytest.raises(ConfigError, match=r"netsuite\.private_key or netsuite\.private_key_file"):
-        load_private_key(oauth2_settings(rsa_key, private_key=None))
-
-
-def test_private_key_garbage_is_named_and_not_echoed(rsa_key: Any) -> None:
-    garbage = "-----BEGIN PRIVATE KEY-----\nnot-a-key-SECRETSTUFF\n-----END PRIVATE KEY-----"
-    with pytest.raises(ConfigError, match=r"netsuite\.private_key ") as caught:
-        load_private_key(oauth2_settings(rsa_key, private_key=garbage))
-    assert "SECRETSTUFF" not in str(caught.value)
-    assert caught.value.__cause__ is None
-
-
-def test_private_key_from_file(rsa_key: Any, tmp_path: Any) -> None:
-    path = tmp_path / "key.pem"
-    path.write_text(pem_of(rsa_key))
-    settings = oauth2_settings(rsa_key, private_key=None, private_key_file=str(path))
-    assert load_private_key(settings).private_numbers() == rsa_key.private_numbers()
-
-
-def test_private_key_file_unreadable_is_config_error(rsa_key: Any, tmp_path: Any) -> None:
-    settings = oauth2_settings(rsa_key, private_key=None)
-    settings.private_key_file = str(tmp_path / "missing.pem")
-    with pytest.raises(ConfigError, match="private_key_file"):
-        load_private_key(settings)
-
-
-def test_key_type_must_match_algorithm(ec_key: Any) -> None:
-    with pytest.raises(ConfigError, match=r"jwt_algorithm PS256 needs an RSA key"):
-        load_private_key(oauth2_settings(ec_key, jwt_algorithm="PS256"))
-
-
-def test_oauth2_missing_client_id_is_named(rsa_key: Any) -> None:
-    with pytest.raises(ConfigError, match=r"netsuite\.client_id"):
-        build_auth(oauth2_settings(rsa_key, client_id=""), base_url=BASE)
-
-
-def test_token_url_follows_base_url(rsa_key: Any) -> None:
-    auth = build_auth(oauth2_settings(rsa_key), base_url="http://127.0.0.1:8001/services/rest/")
-    assert isinstance(auth, NetSuiteOAuth2Auth)
-    assert auth.token_url == "http://127.0.0.1:8001/services/rest/auth/oauth2/v1/token"

@@ -81,11 +81,17 @@ def test_field_path_code_and_detail_are_carried() -> None:
         (problem(400, "USER_ERROR", "This record already exists"), DuplicateError, False),
         (problem(400, "DUP_ENTITY", "dup"), DuplicateError, False),
         (problem(400, "USER_ERROR", "Please enter a value for Name"), RemoteRejectedError, False),
-        (problem(400, "INVALID_KEY_OR_REF", "Invalid subsidiary reference"), RemoteRejectedError,
-         False),
+        (
+            problem(400, "INVALID_KEY_OR_REF", "Invalid subsidiary reference"),
+            RemoteRejectedError,
+            False,
+        ),
         (problem(405, "INVALID_REQUEST", "Method not allowed"), RemoteRejectedError, False),
-        (httpx.Response(302, headers={"Location": "https://elsewhere"}), UnexpectedResponseError,
-         False),
+        (
+            httpx.Response(302, headers={"Location": "https://elsewhere"}),
+            UnexpectedResponseError,
+            False,
+        ),
     ],
 )
 def test_status_and_code_mapping(
@@ -245,7 +251,7 @@ def test_json_body_returns_the_object() -> None:
 def test_errors_survive_pickle() -> None:
     response = problem(429, "CONCURRENCY_LIMIT_EXCEEDED", headers={"Retry-After": "3"})
     error = mapped(response)
-    copy = pickle.loads(pickle.dumps(error))
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
     assert type(copy) is RateLimitedError
     assert copy.as_dict() == error.as_dict()
     assert copy.retry_after == 3.0

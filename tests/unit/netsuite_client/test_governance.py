@@ -1,4 +1,4 @@
-"""The adaptive in-flight cap: queueing, AIMD, cancellation, and several loops in several threads."""
+"""The adaptive in-flight cap: queueing, AIMD, cancellation, several loops in several threads."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def hold(limiter: AdaptiveConcurrencyLimiter, release: asyncio.Event, got: list[Slot]) -> None:
+async def hold(
+    limiter: AdaptiveConcurrencyLimiter, release: asyncio.Event, got: list[Slot]
+) -> None:
     async with limiter.slot() as slot:
         got.append(slot)
         await release.wait()
@@ -105,31 +107,41 @@ async def test_recovers_by_one_after_cap_successes_up_to_ceiling() -> None:
     assert limiter.ceiling == 4
 
 
+async def succeed(limiter: AdaptiveConcurrencyLimiter, times: int) -> None:
+    for _ in range(times):
+        async with limiter.slot() as slot:
+            slot.succeeded()
+
+
 async def test_a_429_resets_the_success_streak() -> None:
-    limiter = AdaptiveConcurrencyLimiter(2)
-    async with limiter.slot() as slot:
-        slot.rate_limited()
-    async with limiter.slot() as slot:
-        slot.succeeded()
-    async with holders(limiter, 1) as got:
-        pass
-    del got
-    assert limiter.cap == 1 + 1  # one success at cap 1 is a full streak
-    async with limiter.slot() as slot:
-        slot.succeeded()
-    async with limiter.slot() as slot:
-        slot.rate_limited()  # new epoch: lowers, and the streak starts again
-    assert limiter.cap == 1
+    limiter = AdaptiveConcurrencyLimiter(8)
+    async with holders(limiter, 2) as got:
+        got[0].rate_limited()  # cap 8 -> 4, new epoch
+        await succeed(limiter, 3)  # streak 3 of 4
+        got[1].rate_limited()  # old epoch: no decrease, but the streak restarts
+        assert (limiter.cap, limiter.decrease_count, limiter.rate_limited_count) == (4, 1, 2)
+    await succeed(limiter, 3)
+    assert limiter.cap == 4
+    await succeed(limiter, 1)
+    assert limiter.cap == 5
 
 
 async def test_lowered_cap_holds_new_requests_until_in_flight_drains() -> None:
     limiter = AdaptiveConcurrencyLimiter(4)
+    late_release = asyncio.Event()
+    late: list[Slot] = []
     async with holders(limiter, 4) as got:
         got[0].rate_limited()
         assert limiter.cap == 2
-        async with holders(limiter, 1) as late:
-            assert late == []  # 4 in flight, cap 2: must wait
-            assert limiter.waiting == 1
+        waiter = asyncio.create_task(hold(limiter, late_release, late))
+        await settle()
+        assert late == []  # 4 in flight, cap 2: must wait
+        assert limiter.waiting == 1
+    await settle()
+    assert len(late) == 1
+    late_release.set()
+    await waiter
+    assert limiter.in_flight == 0
 
 
 async def test_cancelled_waiter_leaves_the_queue() -> None:

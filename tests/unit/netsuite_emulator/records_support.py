@@ -1,4 +1,4 @@
-"""Builders shared by the record-service tests: a fresh service and a small SuiteBilling catalogue."""
+"""Builders for the record-service tests: a fresh service and a small SuiteBilling catalogue."""
 
 from __future__ import annotations
 
@@ -78,12 +78,20 @@ def catalogue(svc: RecordService, currency: str = USD) -> Catalogue:
         {"lineNumber": 1, "item": ref(ONBOARD), "isRequired": True, "subscriptionLineType": "1"},
         {"lineNumber": 2, "item": ref(PLAT_PRO), "isRequired": True, "subscriptionLineType": "2"},
         {"lineNumber": 3, "item": ref(SEAT_STD), "isRequired": True, "subscriptionLineType": "2"},
-        {"lineNumber": 4, "item": ref(SUPPORT_STD), "isRequired": False,
-         "subscriptionLineType": "2"},
-    ]  # fmt: skip
+        {
+            "lineNumber": 4,
+            "item": ref(SUPPORT_STD),
+            "isRequired": False,
+            "subscriptionLineType": "2",
+        },
+    ]
     plan = svc.create(
         "subscriptionPlan",
-        {"itemId": "DEFEND Package", "initialTerm": ref(TERM_12_MONTHS), "member": {"items": members}},
+        {
+            "itemId": "DEFEND Package",
+            "initialTerm": ref(TERM_12_MONTHS),
+            "member": {"items": members},
+        },
         strict_fields=True,
     )
     plans = {
@@ -93,17 +101,26 @@ def catalogue(svc: RecordService, currency: str = USD) -> Catalogue:
         4: price_plan(svc, (0, 30.0), currency=currency),
     }
     intervals = [
-        {"subscriptionPlanLineNumber": n, "pricePlan": ref(plans[n]),
-         "frequency": "ONETIME" if n == 1 else "MONTHLY", "repeatEvery": "0" if n == 1 else "1",
-         "startOffsetUnit": "MONTH", "startOffsetValue": 1}
+        {
+            "subscriptionPlanLineNumber": n,
+            "pricePlan": ref(plans[n]),
+            "frequency": "ONETIME" if n == 1 else "MONTHLY",
+            "repeatEvery": "0" if n == 1 else "1",
+            "startOffsetUnit": "MONTH",
+            "startOffsetValue": 1,
+        }
         for n in (1, 2, 3, 4)
-    ]  # fmt: skip
+    ]
     book = svc.create(
         "priceBook",
-        {"subscriptionPlan": ref(plan), "currency": ref(currency), "name": "Standard Pricing",
-         "priceInterval": {"items": intervals}},
+        {
+            "subscriptionPlan": ref(plan),
+            "currency": ref(currency),
+            "name": "Standard Pricing",
+            "priceInterval": {"items": intervals},
+        },
         strict_fields=True,
-    )  # fmt: skip
+    )
     return Catalogue(plan, book, plans)
 
 

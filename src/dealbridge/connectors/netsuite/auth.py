@@ -182,7 +182,8 @@ class NetSuiteOAuth2Auth(NetSuiteAuth):
                 finally:
                     self._settle(future, token)
             elif future is not None:
-                token = await asyncio.wrap_future(future)
+                # Shielded: a cancelled waiter must not cancel the refresh others wait for.
+                token = await asyncio.shield(asyncio.wrap_future(future))
         request.headers["Authorization"] = f"Bearer {token.value}"
         yield request
 
@@ -243,7 +244,7 @@ class NetSuiteOAuth2Auth(NetSuiteAuth):
         get None and go round again (one of them leads).
         """
         with self._lock:
-            if future.done():
+            if self._refresh is not future:
                 return
             self._refresh = None
             if token is not None:

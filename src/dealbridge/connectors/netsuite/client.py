@@ -32,6 +32,7 @@ from dealbridge.core.calls import CallObserver, log_call
 from dealbridge.errors import (
     ConfigError,
     ConnectorError,
+    NotFoundError,
     UnexpectedResponseError,
     ValidationError,
 )
@@ -206,10 +207,18 @@ class NetSuiteClient:
         )
         return location_id(await self._send(call), call.operation)
 
-    async def delete(self, record_type: str, ref: str) -> None:
-        """DELETE a record (204, §2)."""
+    async def delete(self, record_type: str, ref: str, *, missing_ok: bool = False) -> None:
+        """DELETE a record (204, §2).
+
+        ``missing_ok`` makes a re-run idempotent: a delete retried after a lost answer finds
+        nothing to delete.
+        """
         path = record_path(record_type, ref)
-        await self._send(Call("DELETE", path, f"DELETE {path.removeprefix('record/v1/')}"))
+        try:
+            await self._send(Call("DELETE", path, f"DELETE {path.removeprefix('record/v1/')}"))
+        except NotFoundError:
+            if not missing_ok:
+                raise
 
     async def list_ids(
         self, record_type: str, *, q: str | None = None, page_size: int = models.COLLECTION_MAX_PAGE

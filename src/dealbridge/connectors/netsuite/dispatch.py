@@ -165,8 +165,11 @@ class NetSuiteDispatcher:
         try:
             return await self._http.send(request), None
         except httpx.HTTPError as exc:
-            return None, error_from_exception(exc, call.operation)
+            error = error_from_exception(exc, call.operation)
+            error.__cause__ = exc
+            return None, error
         except ConnectorError as error:  # raised by the auth flow (token endpoint)
+            error.context.setdefault("request_sent", False)  # the API request never left
             return None, error
 
     def _record(

@@ -101,6 +101,7 @@ class RecordWriter:
             skip=lambda n: definition.sublist(n) is not None,
         )
         _check_external_id(changes.get("externalId"))
+        sublists = _requested_sublists(definition, payload, replace)
         doc = dict(old) if old is not None else {s.name: [] for s in definition.sublists}
         apply_changes(doc, changes)
         if old is None:
@@ -111,34 +112,15 @@ class RecordWriter:
         self._rules.defaults(definition.name, doc, old)
         check_required(definition.fields, doc)
         self._rules.before_sublists(definition.name, doc, old, payload)
-        self._merge_sublists(definition, doc, payload, replace, writer)
+        for sublist, (items, replacing) in sublists.items():
+            normalize = _line_normalizer(writer, sublist)
+            existing = doc.get(sublist.name, [])
+            doc[sublist.name] = merge_lines(
+                sublist, existing, items, replace=replacing, normalize=normalize
+            )
         self._rules.after_sublists(definition.name, doc, payload)
         doc["lastModifiedDate"] = utc_stamp(datetime.now(UTC))
         return doc
-
-    def _merge_sublists(
-        self,
-        definition: RecordDef,
-        doc: dict[str, Any],
-        payload: Mapping[str, Any],
-        replace: frozenset[str],
-        writer: FieldWriter,
-    ) -> None:
-        """§2.2: only sublists in the body or named in ``replace`` change."""
-        requested = {name.lower(): value for name, value in payload.items()}
-        replaced = {name.lower() for name in replace}
-        for sublist in definition.sublists:
-            key = sublist.name.lower()
-            if key not in requested and key not in replaced:
-                continue
-            items = request_items(sublist, requested.get(key))
-            doc[sublist.name] = merge_lines(
-                sublist,
-                doc.get(sublist.name, []),
-                items,
-                replace=key in replaced,
-                normalize=_line_normalizer(writer, sublist),
-            )
 
     def load(self, data: Mapping[str, list[dict[str, Any]]]) -> None:
         """Seed records in request form, dependencies first; an ``"id"`` replaces that record."""
@@ -199,6 +181,24 @@ def _derive_entity_id(definition: RecordDef, doc: dict[str, Any]) -> None:
         if parts:
             doc["entityId"] = " ".join(parts)
             return
+
+
+def _requested_sublists(
+    definition: RecordDef, payload: Mapping[str, Any], replace: frozenset[str]
+) -> dict[SublistDef, tuple[list[Mapping[str, Any]], bool]]:
+    """The sublists a write touches (§2.2: in the body or named in ``replace``), shape-checked.
+
+    Checked before any business rule, so a malformed sublist is INVALID_CONTENT whatever else
+    the body lacks.
+    """
+    requested = {name.lower(): value for name, value in payload.items()}
+    replaced = {name.lower() for name in replace}
+    touched = {}
+    for sublist in definition.sublists:
+        key = sublist.name.lower()
+        if key in requested or key in replaced:
+            touched[sublist] = (request_items(sublist, requested.get(key)), key in replaced)
+    return touched
 
 
 def _line_normalizer(writer: FieldWriter, sublist: SublistDef) -> LineNormalizer:

@@ -37,6 +37,7 @@ _SHUTDOWN_GRACE_SECONDS = 3  # a request hung by the timeout fault must not stal
 
 def serve(options: EmulatorOptions) -> None:
     """Run the emulator until SIGTERM or SIGINT, then exit with status 0."""
+    _exit_cleanly_on_signals()  # before the announcement: a parent may stop us right after it
     state_dir = _state_dir(options)
     database = state_dir / DATABASE_FILE
     store = RecordStore(str(database))
@@ -51,7 +52,6 @@ def serve(options: EmulatorOptions) -> None:
             lifespan="off",
             timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
         )
-        _exit_cleanly_on_signals()
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         store.close()  # checkpoints the WAL, so the state dir is whole for the next start

@@ -12,7 +12,7 @@ price interval) matches the one line equal on the other keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dealbridge.connectors.netsuite.emulator.field_values import (
@@ -50,7 +50,7 @@ def line_path(sublist: SublistDef, index: int) -> str:
 def merge_lines(
     sublist: SublistDef,
     existing: list[Line],
-    items: list[Mapping[str, Any]],
+    items: Sequence[Mapping[str, Any]],
     *,
     replace: bool,
     normalize: LineNormalizer,
@@ -63,7 +63,7 @@ def merge_lines(
 def _merge_keyed(
     sublist: SublistDef,
     existing: list[Line],
-    items: list[Mapping[str, Any]],
+    items: Sequence[Mapping[str, Any]],
     replace: bool,
     normalize: LineNormalizer,
 ) -> list[Line]:
@@ -113,7 +113,7 @@ def _new_line(sublist: SublistDef, lines: list[Line], keys: Line, changes: Line)
 def _merge_unkeyed(
     sublist: SublistDef,
     existing: list[Line],
-    items: list[Mapping[str, Any]],
+    items: Sequence[Mapping[str, Any]],
     replace: bool,
     normalize: LineNormalizer,
 ) -> list[Line]:

@@ -91,7 +91,7 @@ def _sources(query: Query, rows_for: RowSource, columns_for: ColumnSource | None
         rows = rows_for(ref.name)
         if rows is None:
             raise unknown_table_error(ref.name)
-        sources.append(Source(ref, rows, columns_for(ref.name) if columns_for else None))
+        sources.append(Source(ref, rows, columns_for))
     return sources
 
 

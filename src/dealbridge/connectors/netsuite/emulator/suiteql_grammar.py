@@ -120,6 +120,9 @@ def unknown_table_error(table: str) -> NetSuiteProblem:
     return NetSuiteProblem(400, "INVALID_PARAMETER", f"{_PREFIX}Invalid search type: {table}.")
 
 
+_OTHER_JOINS = frozenset({"right", "full", "cross", "natural"})
+
+
 def _name(token: Token) -> str:
     """Identifiers are case-insensitive; quoted ones lose their quotes."""
     return str(token).strip('"').lower()
@@ -175,6 +178,10 @@ class _TreeBuilder(Transformer[Token, Any]):
         return table, joins
 
     def table_ref(self, name: Token, alias: str | None) -> TableRef:
+        if alias in _OTHER_JOINS:
+            # Keywords are not reserved where a name fits, so "a RIGHT JOIN b" would otherwise
+            # read as table a aliased "right", inner-joined to b: refuse it instead.
+            raise search_error(f"{alias.upper()} joins are not supported by the emulator.")
         return TableRef(_name(name), alias)
 
     def join(self, kind: str | None, table: TableRef, on: Cond) -> Join:

@@ -19,25 +19,37 @@ ValueFn = Callable[[Any], Any]
 
 
 class Source:
-    """One table of the FROM clause: its rows and what is known of its columns."""
+    """One table of the FROM clause: its rows and what is known of its columns.
+
+    The rows' own keys are consulted first and ``columns_for`` only when they do not settle a
+    name (typically an empty table), since a store may build the declared set from every row.
+    """
 
     def __init__(
-        self, ref: TableRef, rows: Sequence[Mapping[str, Any]], declared: set[str] | None
+        self,
+        ref: TableRef,
+        rows: Sequence[Mapping[str, Any]],
+        columns_for: Callable[[str], set[str] | None] | None,
     ) -> None:
         self.ref = ref
         self.rows = rows
-        self._declared = declared
+        self._columns_for = columns_for
         self._seen: set[str] | None = None
+        self._declared: set[str] | None = None
+        self._asked = False
 
     def has_column(self, name: str) -> bool | None:
         """True/False, or None when an empty table with no declared columns cannot tell."""
-        if self._declared is not None and name in self._declared:
-            return True
         if self._seen is None:
             self._seen = set().union(*self.rows)
         if name in self._seen:
             return True
-        return False if self._declared is not None or self._seen else None
+        if not self._asked:
+            self._asked = True
+            self._declared = self._columns_for(self.ref.name) if self._columns_for else None
+        if self._declared is not None:
+            return name in self._declared
+        return False if self._seen else None
 
 
 class Scope:
