@@ -72,6 +72,47 @@ class NetSuiteSettings(BaseModel):
         return values
 
 
+class SalesforceSettings(BaseModel):
+    """How to reach one Salesforce org (contracts/salesforce.md §1, §2)."""
+
+    instance_url: str = Field(default="", description="https://<MyDomain>.my.salesforce.com")
+    login_url: str = Field(
+        default="https://login.salesforce.com",
+        description="Token endpoint host: login, test, or the My Domain URL",
+    )
+    api_version: str = Field(default="65.0", pattern=r"^\d{2,3}\.0$")
+    auth_mode: Literal["jwt", "client_credentials"] = "jwt"
+    # JWT bearer: External Client App consumer key, integration user, RS256 private key (§2)
+    consumer_key: str = ""
+    username: str = ""
+    private_key: SecretStr | None = None
+    private_key_file: str | None = None
+    audience: str | None = Field(
+        default=None, description="JWT aud; defaults to login_url"
+    )
+    # Client credentials (§2): runs as the app's run-as user
+    client_id: str = ""
+    client_secret: SecretStr | None = None
+    client_secret_file: str | None = None
+    ca_bundle: str | None = Field(
+        default=None, description="PEM file of extra CAs to trust (the emulator's, a proxy's)"
+    )
+    org_id: str = Field(default="", description="Expected OrganizationId of Outbound Messages")
+    timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    backoff_base_seconds: float = Field(default=0.5, ge=0, le=60)
+    backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Daily API allocation guard (§5): non-urgent work stops above this share of the allocation
+    api_usage_guard_ratio: float = Field(default=0.8, gt=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return _load_secret_files(values, ("private_key", "client_secret"))
+        return values
+
+
 class Settings(BaseSettings):
     """All of dealbridge's settings."""
 
@@ -85,3 +126,4 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     data_dir: Path = Path(".dealbridge")
     netsuite: NetSuiteSettings = Field(default_factory=NetSuiteSettings)
+    salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)

@@ -20,13 +20,7 @@ from dealbridge.connectors.netsuite.emulator.record_filter import compile_query,
 from dealbridge.connectors.netsuite.emulator.record_lookup import RecordLookup
 from dealbridge.connectors.netsuite.emulator.record_writer import RecordWriter, request_object
 from dealbridge.connectors.netsuite.emulator.reference_data import REFERENCE_DATA
-from dealbridge.connectors.netsuite.emulator.representation import (
-    RecordRenderer,
-    line_columns,
-    line_rows,
-    record_columns,
-    record_row,
-)
+from dealbridge.connectors.netsuite.emulator.representation import RecordRenderer, TableRows
 from dealbridge.connectors.netsuite.emulator.schema import RECORD_TYPES, lookup
 from dealbridge.connectors.netsuite.emulator.schema_types import (
     RecordDef,
@@ -194,15 +188,23 @@ class RecordService:
         return [str(i) for i in ids[offset : offset + limit]], len(ids)
 
     def rows(self, table: str) -> list[dict[str, Any]] | None:
-        """SuiteQL rows of a table, or None if there is no such table (see representation)."""
+        """SuiteQL rows of a table, or None if there is no such table.
+
+        Columns are lower-case and include ``id`` and ``externalid`` (ids as strings, like the
+        refs they join with); values are raw: bool, int, float, str or None, dates
+        ``YYYY-MM-DD``. Sublist tables (``subscriptionline``, ``subscriptionpriceinterval``,
+        ``transactionline``) carry the parent's id in ``subscription`` / ``transaction``.
+        """
         found = self._table(table)
         if found is None:
             return None
         definition, sublist = found
         records = self._store.records(definition.name)
         if sublist is None:
-            return [record_row(definition, r.id, r.ext_id, r.doc) for r in records]
-        return [row for r in records for row in line_rows(sublist, r.id, r.doc.get(sublist.name))]
+            maker = TableRows.of_record(definition)
+            return [maker.record(r.id, r.ext_id, r.doc) for r in records]
+        maker = TableRows.of_sublist(sublist)
+        return [row for r in records for row in maker.lines(r.id, r.doc.get(sublist.name))]
 
     def columns(self, table: str) -> set[str] | None:
         """A SuiteQL table's columns, known even when it has no rows; None if no such table."""
@@ -210,8 +212,10 @@ class RecordService:
         if found is None:
             return None
         definition, sublist = found
-        known = record_columns(definition) if sublist is None else line_columns(sublist)
-        return known.union(*(row.keys() for row in self.rows(table) or []))
+        maker = (
+            TableRows.of_record(definition) if sublist is None else TableRows.of_sublist(sublist)
+        )
+        return set(maker.columns).union(*(row.keys() for row in self.rows(table) or []))
 
     def dump(self, record_type: str) -> list[dict[str, Any]]:
         """Every stored document of a type, with its ``id``, for the control API and tests."""

@@ -132,57 +132,61 @@ def ref_name_of(definition: RecordDef, record_id: int, doc: dict[str, Any]) -> s
     return str(record_id)
 
 
-def record_row(
-    definition: RecordDef, record_id: int, ext_id: str | None, doc: dict[str, Any]
-) -> dict[str, Any]:
-    """One SuiteQL row of a record: every defined column, plus the custom fields it has."""
-    row: dict[str, Any] = {"id": str(record_id), "externalid": ext_id}
-    row.update(_columns(definition.fields, doc, free=definition.free_fields))
-    return row
+class TableRows:
+    """Flattens the stored documents of one SuiteQL table into rows.
 
+    The hot path of every SuiteQL query, so the columns are worked out once per table.
 
-def line_rows(
-    sublist: SublistDef, parent_id: int, lines: Iterable[dict[str, Any]] | None
-) -> list[dict[str, Any]]:
-    """SuiteQL rows of a sublist table (``subscriptionline``…): one per line, with the parent."""
-    rows = []
-    for number, line in enumerate(lines or (), start=1):
-        row: dict[str, Any] = {
-            "id": f"{parent_id}_{number}",
-            "externalid": None,
-            str(sublist.parent_column): str(parent_id),
-        }
-        row.update(_columns(sublist.fields, line))
-        rows.append(row)
-    return rows
+    Args:
+        fields: The record's or sublist's fields.
+        free: Also show undefined fields (custom record types).
+        parent: For a sublist table, the column that holds the parent record's id.
+    """
 
+    def __init__(
+        self, fields: Iterable[FieldDef], *, free: bool = False, parent: str | None = None
+    ) -> None:
+        self._pairs = tuple(
+            (f.name, f.column)
+            for f in fields
+            if f.kind is not Kind.SUBRECORD and f.name != "externalId"
+        )
+        self._free = free
+        self._parent = str(parent)
+        base = ("id", "externalid", *((parent,) if parent else ()))
+        self.columns = frozenset((*base, *(column for _, column in self._pairs)))
 
-def record_columns(definition: RecordDef) -> set[str]:
-    """The columns every row of a record table has."""
-    return {"id", "externalid", *_column_names(definition.fields)}
+    @classmethod
+    def of_record(cls, definition: RecordDef) -> TableRows:
+        """The table of a record type (``customer``)."""
+        return cls(definition.fields, free=definition.free_fields)
 
+    @classmethod
+    def of_sublist(cls, sublist: SublistDef) -> TableRows:
+        """The table of a sublist (``subscriptionline``), one row per line."""
+        return cls(sublist.fields, parent=sublist.parent_column)
 
-def line_columns(sublist: SublistDef) -> set[str]:
-    """The columns every row of a sublist table has."""
-    return {"id", "externalid", str(sublist.parent_column), *_column_names(sublist.fields)}
+    def record(self, record_id: int, ext_id: str | None, doc: dict[str, Any]) -> dict[str, Any]:
+        """One record's row: every defined column (None when empty) and its custom fields."""
+        return self._fill({"id": str(record_id), "externalid": ext_id}, doc)
 
+    def lines(self, parent_id: int, lines: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
+        """The rows of one record's lines; a line's id is ``<parent>_<position>``."""
+        return [
+            self._fill(
+                {"id": f"{parent_id}_{n}", "externalid": None, self._parent: str(parent_id)}, line
+            )
+            for n, line in enumerate(lines or (), start=1)
+        ]
 
-def _column_names(fields: Iterable[FieldDef]) -> set[str]:
-    return {f.column for f in fields if f.kind is not Kind.SUBRECORD}
-
-
-def _columns(
-    fields: Iterable[FieldDef], doc: dict[str, Any], *, free: bool = False
-) -> dict[str, Any]:
-    """Defined columns (None when empty), then custom fields, then free fields if allowed."""
-    row: dict[str, Any] = {}
-    for fdef in fields:
-        if fdef.kind is not Kind.SUBRECORD and fdef.name != "externalId":
-            row[fdef.column] = _flat(doc.get(fdef.name))
-    for name, value in doc.items():
-        if is_custom_field(name) or (free and name.lower() not in row):
-            row[name.lower()] = _flat(value)
-    return row
+    def _fill(self, row: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+        for name, column in self._pairs:
+            row[column] = _flat(doc.get(name))
+        for name, value in doc.items():
+            custom = name.startswith("cust") and is_custom_field(name)
+            if custom or (self._free and name.lower() not in self.columns):
+                row[name.lower()] = _flat(value)
+        return row
 
 
 def _flat(value: Any) -> Any:

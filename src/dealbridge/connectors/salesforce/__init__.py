@@ -1,0 +1,1 @@
+"""Salesforce REST, OAuth and Outbound Messages: the client, its parser, and an emulator."""
