@@ -9,6 +9,7 @@ that must wait polls with a deadline.
 from __future__ import annotations
 
 import asyncio
+import json
 import stat
 import time
 import uuid
@@ -456,3 +457,44 @@ def test_restart_on_the_same_state_dir_keeps_credentials_and_exits_cleanly(
         assert second.info["tba"] == first_info["tba"]
         assert second.info["oauth2"]["certificate_id"] == first_info["oauth2"]["certificate_id"]
         assert access_token(second.info)
+
+
+def test_a_hung_request_keeps_its_slot_and_does_not_stall_shutdown(tmp_path: Path) -> None:
+    args = [
+        "emulate",
+        "netsuite",
+        "--port",
+        "0",
+        "--state-dir",
+        str(tmp_path / "ns"),
+        "--concurrency-limit",
+        "1",
+    ]
+    with dealbridge_process(args) as emulator:
+        info = emulator.info
+        token = access_token(info)
+        with control(info) as hooks:
+            hooks.put("/faults", json={"timeout_rate": 1.0, "timeout_seconds": 600})
+            with httpx.Client(base_url=info["base_url"], timeout=1.0) as impatient:
+                with pytest.raises(httpx.ReadTimeout):
+                    impatient.get("/system/v1/governanceLimits", headers=bearer(token))
+            hooks.put("/faults", json={"timeout_rate": 0.0})
+            assert hooks.get("/stats").json()["in_flight"] == 1
+            with httpx.Client(base_url=info["base_url"], timeout=30) as client:
+                blocked = client.get("/system/v1/governanceLimits", headers=bearer(token))
+            assert error_detail(blocked)["o:errorCode"] == "CONCURRENCY_LIMIT_EXCEEDED"
+    assert emulator.process.returncode == 0
+
+
+def test_a_seed_file_is_loaded_at_start_and_again_by_reset(
+    start_netsuite_emulator: NetSuiteFactory, tmp_path: Path
+) -> None:
+    seed = tmp_path / "seed.json"
+    customer = {"externalId": "SFACC-FILE-1", "companyName": "File Co", "subsidiary": {"id": "1"}}
+    seed.write_text(json.dumps({"customer": [customer]}))
+    info = start_netsuite_emulator(seed=seed)
+    with api(info) as client, control(info) as hooks:
+        assert client.get("/record/v1/customer/eid:SFACC-FILE-1").status_code == 200
+        client.delete("/record/v1/customer/eid:SFACC-FILE-1")
+        hooks.post("/reset")
+        assert client.get("/record/v1/customer/eid:SFACC-FILE-1").status_code == 200

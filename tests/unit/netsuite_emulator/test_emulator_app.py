@@ -65,6 +65,9 @@ class FakeRecords:
     def rows(self, table: str) -> list[dict[str, Any]] | None:
         return [{"id": n} for n in range(1, 4)] if table == "customer" else None
 
+    def columns(self, table: str) -> set[str] | None:
+        return {"id"} if table == "customer" else None
+
     def dump(self, record_type: str) -> list[dict[str, Any]]:
         return [{"id": "1", "type": record_type}]
 

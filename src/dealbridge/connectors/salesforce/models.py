@@ -29,6 +29,20 @@ SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 SOBJECT_NS = "urn:sobject.enterprise.soap.sforce.com"
+SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"  # SOAP 1.1 over HTTP, both directions
+OUTBOUND_MESSAGE_NAME = "Dealbridge_Closed_Won"  # the package's Outbound Message (salesforce/)
+# The fields the listener needs in every notification; the package's Outbound Message sends them.
+OUTBOUND_MESSAGE_FIELDS = ("Id", "AccountId", "StageName", "IsWon", "SystemModstamp")
+# Custom fields dealbridge writes back (DESIGN §1), per sObject; the package creates exactly these.
+WRITE_BACK_FIELDS: dict[str, tuple[str, ...]] = {
+    "Account": ("NetSuite_Customer_Id__c",),
+    "Opportunity": (
+        "NetSuite_Subscription_Ids__c",
+        "NetSuite_Sync_Status__c",
+        "NetSuite_Sync_Error__c",
+        "NetSuite_Synced_At__c",
+    ),
+}
 
 # §1.8 error codes
 INVALID_SESSION_ID = "INVALID_SESSION_ID"
@@ -92,3 +106,7 @@ def is_salesforce_id(value: str) -> bool:
 def sobject_url(api_version: str, sobject: str, record_id: str) -> str:
     """The ``attributes.url`` of a record (§1.2)."""
     return f"{DATA_PATH}/v{api_version}/sobjects/{sobject}/{record_id}"
+
+# Added with the client
+SOQL_MAX_LENGTH = 100_000  # §1.4: characters in one SOQL statement
+CLIENT_CREDENTIALS_GRANT = "client_credentials"  # §2

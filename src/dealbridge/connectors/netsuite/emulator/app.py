@@ -86,7 +86,8 @@ async def run_suiteql(request: Request, state: State) -> JSONResponse:
     """
     params = request.query_params
     page = PageRequest.parse(params.get("limit"), params.get("offset"), SUITEQL_MAX_PAGE)
-    rows = execute_suiteql(_query_text(await read_json(request)), state.records.rows)
+    query = _query_text(await read_json(request))
+    rows = execute_suiteql(query, state.records.rows, columns_for=state.records.columns)
     if len(rows) > SUITEQL_MAX_ROWS:
         # §4: at most 100,000 rows per query; MuleSoft says NetSuite errors past it.
         raise NetSuiteProblem(

@@ -7,6 +7,8 @@ are those of contracts §3, with a few plausible extra fields each.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dealbridge.connectors.netsuite.emulator.schema_types import (
     FieldDef,
     Kind,
@@ -224,12 +226,8 @@ _DEFINITIONS: tuple[RecordDef, ...] = (
 COMMON_FIELDS = (text("externalId", 255), _f("lastModifiedDate", Kind.DATETIME, read_only=True))
 
 RECORD_TYPES: dict[str, RecordDef] = {
-    d.name: RecordDef(
-        d.name, (*d.fields, *COMMON_FIELDS), d.sublists, d.read_only, d.free_fields,
-        d.name_fields, d.display_from, d.dependents,
-    )
-    for d in _DEFINITIONS
-}  # fmt: skip
+    d.name: replace(d, fields=(*d.fields, *COMMON_FIELDS)) for d in _DEFINITIONS
+}
 _BY_LOWER = {name.lower(): d for name, d in RECORD_TYPES.items()}
 
 

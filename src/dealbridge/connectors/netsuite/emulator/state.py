@@ -85,6 +85,9 @@ class RecordBackend(Protocol):
     def rows(self, table: str) -> list[dict[str, Any]] | None:
         """A SuiteQL table's rows, or None if there is no such table."""
 
+    def columns(self, table: str) -> set[str] | None:
+        """A SuiteQL table's columns, so an unknown one fails even on an empty table."""
+
     def dump(self, record_type: str) -> list[dict[str, Any]]:
         """Every record of a type, for the control API."""
 

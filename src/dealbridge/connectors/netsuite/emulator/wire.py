@@ -62,7 +62,7 @@ def received_request(request: Request) -> ReceivedRequest:
         method=request.method,
         scheme=scope.get("scheme", "http"),
         host=request.headers.get("host") or _socket_host(request),
-        path=path.split("?", 1)[0],
+        path=path,  # ASGI's raw_path never includes the query
         query=scope.get("query_string", b"").decode("latin-1"),
         authorization=request.headers.get("authorization", ""),
     )
