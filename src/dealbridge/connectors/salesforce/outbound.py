@@ -1,8 +1,8 @@
 """Salesforce Outbound Messages: read the SOAP ``notifications`` push, answer with an Ack.
 
 Salesforce tells dealbridge about a won deal by POSTing a SOAP 1.1 envelope to a public URL
-(``shared/contracts/salesforce.md`` §3.1), so the body is untrusted input from the internet. Why each
-rule below exists:
+(``shared/contracts/salesforce.md`` §3.1), so the body is untrusted input from the internet.
+Why each rule below exists:
 
 - The size cap is checked before any parsing: the parser never sees a body it would have to refuse.
 - Parsing goes only through defusedxml with DTDs, entities and external references forbidden: a
@@ -18,9 +18,10 @@ rule below exists:
 Every refusal is a ``WebhookError`` whose ``status`` is the HTTP status to answer with; the listener
 sends ``build_soap_fault`` with it. Salesforce retries anything but a 200 Ack for 24 h (§3.1).
 
-Field typing rule (the message carries no per-field types): ``xsi:nil="true"`` is None; the text
-``true``/``false`` is a bool; the fields in ``NUMERIC_FIELDS`` are floats; everything else, including
-dates and datetimes, stays the string Salesforce sent, so nothing is guessed from how text looks.
+Field typing rule (the message carries no per-field types): ``xsi:nil="true"`` is None; the
+text ``true``/``false`` is a bool; the fields in ``NUMERIC_FIELDS`` are floats (non-numeric text
+there is refused); everything else, dates and datetimes included, stays the string Salesforce sent,
+so nothing is guessed from how text looks.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ class Notification:
 
     Attributes:
         id: The Notification ``Id``; Salesforce reuses it on every retry, so it is the dedupe key.
-        sobject_type: The record's type from ``xsi:type`` (``"sf:Opportunity"`` → ``"Opportunity"``).
-        fields: The record's fields, typed by the module's rule; ``fields["Id"]`` as Salesforce sent it.
+        sobject_type: The type from ``xsi:type`` (``"sf:Opportunity"`` → ``"Opportunity"``).
+        fields: The record's fields, typed by the module's rule; ``fields["Id"]`` as sent.
     """
 
     id: str
