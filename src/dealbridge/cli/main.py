@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dealbridge.cli.demo import demo
 from dealbridge.cli.emulate import emulate_app
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(emulate_app, name="emulate")
+app.command("demo")(demo)
 
 
 if __name__ == "__main__":  # pragma: no cover

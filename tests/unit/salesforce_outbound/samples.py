@@ -47,8 +47,6 @@ def envelope(
     ).encode()
 
 
-def notification(
-    fields: str = DEFAULT_FIELDS, notification_id: str = "04l5w00005286hAAAQ"
-) -> str:
+def notification(fields: str = DEFAULT_FIELDS, notification_id: str = "04l5w00005286hAAAQ") -> str:
     """One Notification element with the given sObject field elements."""
     return NOTIFICATION.format(id=notification_id, fields=fields)

@@ -194,11 +194,11 @@ def _parse_xml(body: bytes) -> Element:
 
 
 def _malformed(exc: ParseError) -> str:
-    """The parser's complaint with its position, e.g. ``line 3, column 7: mismatched tag``."""
-    line, column = getattr(exc, "position", (0, 0))
+    """The parser's complaint with its position (1-based column, as editors count)."""
+    line, offset = getattr(exc, "position", (0, 0))
     code = getattr(exc, "code", None)
     reason = expat.ErrorString(code) if isinstance(code, int) else str(exc)
-    return f"malformed XML at line {line}, column {column}: {reason}"
+    return f"malformed XML at line {line}, column {offset + 1}: {reason}"
 
 
 def _refuse_xinclude(root: Element) -> None:

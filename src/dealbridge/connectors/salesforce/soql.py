@@ -40,11 +40,9 @@ _ESCAPES = {
 }
 # Other control characters go out as \uXXXX (§1.4) so nothing invisible reaches the parser.
 _CONTROL_CODES = [*range(0x20), *range(0x7F, 0xA0)]  # C0, DEL and C1
-_CONTROL = {code: f"\\u{code:04x}" for code in _CONTROL_CODES if chr(code) not in _ESCAPES}
-_STRING_TABLE = str.maketrans({**_ESCAPES, **{chr(code): text for code, text in _CONTROL.items()}})
-_LIKE_TABLE = str.maketrans(
-    {**_ESCAPES, **{chr(code): text for code, text in _CONTROL.items()}, "%": "\\%", "_": "\\_"}
-)
+_CONTROL = {chr(code): f"\\u{code:04x}" for code in _CONTROL_CODES if chr(code) not in _ESCAPES}
+_STRING_TABLE = str.maketrans({**_ESCAPES, **_CONTROL})
+_LIKE_TABLE = str.maketrans({**_ESCAPES, **_CONTROL, "%": "\\%", "_": "\\_"})
 
 
 class Soql(str):
