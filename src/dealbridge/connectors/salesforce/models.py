@@ -31,6 +31,7 @@ OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 SOBJECT_NS = "urn:sobject.enterprise.soap.sforce.com"
 SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"  # SOAP 1.1 over HTTP, both directions
 OUTBOUND_MESSAGE_NAME = "Dealbridge_Closed_Won"  # the package's Outbound Message (salesforce/)
+OUTBOUND_MESSAGE_PATH = "/hooks/salesforce/outbound-message/"  # + the secret token
 # The fields the listener needs in every notification; the package's Outbound Message sends them.
 OUTBOUND_MESSAGE_FIELDS = ("Id", "AccountId", "StageName", "IsWon", "SystemModstamp")
 # Custom fields dealbridge writes back (DESIGN §1), per sObject; the package creates exactly these.
@@ -43,6 +44,7 @@ WRITE_BACK_FIELDS: dict[str, tuple[str, ...]] = {
         "NetSuite_Synced_At__c",
     ),
 }
+SYNC_STATUSES = ("Pending", "Synced", "Failed", "Not Supported")  # NetSuite_Sync_Status__c values
 
 # §1.8 error codes
 INVALID_SESSION_ID = "INVALID_SESSION_ID"

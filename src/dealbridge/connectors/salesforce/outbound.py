@@ -180,7 +180,7 @@ def _parse_xml(body: bytes) -> Element:
         parser.feed(body)
         root: Element = parser.close()
     except DefusedXmlException as exc:
-        raise WebhookError(f"{HOSTILE_XML_MESSAGE} ({exc})") from None
+        raise WebhookError(f"{HOSTILE_XML_MESSAGE} ({_cut(exc, 200)})") from None
     except _ProcessingInstructionError as exc:
         raise WebhookError(
             f"processing instructions are not allowed in SOAP messages (found <?{_cut(exc)}?>)"

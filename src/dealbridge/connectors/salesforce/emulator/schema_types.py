@@ -242,6 +242,22 @@ def text(
     return FieldDef(name, FieldType.STRING, label, length=length, nillable=not required, **extra)
 
 
+def read_only_text(
+    name: str, label: str, length: int, *, auto_number: str | None = None
+) -> FieldDef:
+    """A text field only the org writes: a computed name or an auto-number."""
+    return FieldDef(
+        name,
+        FieldType.STRING,
+        label,
+        length=length,
+        nillable=False,
+        createable=False,
+        updateable=False,
+        auto_number=auto_number,
+    )
+
+
 def textarea(name: str, label: str, length: int = 255) -> FieldDef:
     """A text area; longer than 255 characters makes it a long text area."""
     return FieldDef(name, FieldType.TEXTAREA, label, length=length)
@@ -329,16 +345,7 @@ def lookup(
 
 def auto_name(display_format: str, label: str = "Name") -> FieldDef:
     """An auto-number ``Name`` (``Q-00058``): assigned by the org, never written by clients."""
-    return FieldDef(
-        "Name",
-        FieldType.STRING,
-        label,
-        length=80,
-        nillable=False,
-        createable=False,
-        updateable=False,
-        auto_number=display_format,
-    )
+    return read_only_text("Name", label, 80, auto_number=display_format)
 
 
 def currency_iso_code() -> FieldDef:

@@ -1,0 +1,1 @@
+"""Flows: a deal graph in, a validated ``SyncPlan`` of NetSuite operations out."""
