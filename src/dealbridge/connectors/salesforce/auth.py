@@ -116,6 +116,8 @@ class SalesforceAuth:
     def assertion(self) -> str:
         """A freshly signed JWT bearer assertion (§2); never logged, never put in an error."""
         settings = self._settings
+        if self._key is None:
+            raise ConfigError("the JWT bearer assertion needs salesforce.auth_mode=jwt and a key")
         claims = {
             "iss": settings.consumer_key,
             "sub": settings.username,
@@ -300,6 +302,4 @@ def _require_credentials(settings: SalesforceSettings) -> None:
         names = ("client_id", "client_secret")
     missing = [f"salesforce.{name}" for name in names if not getattr(settings, name)]
     if missing:
-        raise ConfigError(
-            f"Salesforce auth_mode={settings.auth_mode} needs {', '.join(missing)}"
-        )
+        raise ConfigError(f"Salesforce auth_mode={settings.auth_mode} needs {', '.join(missing)}")

@@ -12,7 +12,6 @@ accepted only as a ``soql.Soql`` built by ``soql.soql()``. Retries live in ``dis
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 from collections.abc import AsyncIterator, Iterable, Sequence
 from types import TracebackType
@@ -23,7 +22,11 @@ import httpx
 
 from dealbridge.connectors.salesforce import models
 from dealbridge.connectors.salesforce.auth import SalesforceAuth
-from dealbridge.connectors.salesforce.dispatch import Call, ResponseCheck, SalesforceDispatcher, Sleep
+from dealbridge.connectors.salesforce.dispatch import (
+    Call,
+    SalesforceDispatcher,
+    Sleep,
+)
 from dealbridge.connectors.salesforce.errors import json_body, shape_error
 from dealbridge.connectors.salesforce.limits import ApiUsage, WorkKind
 from dealbridge.connectors.salesforce.results import (
@@ -33,22 +36,23 @@ from dealbridge.connectors.salesforce.results import (
     SubRequest,
     SubResponse,
     UpsertResult,
-    collection_failure,
+    check_records,
+    collection_check,
     composite_body,
-    composite_failure,
+    composite_check,
     is_child_result,
     locator_path,
     parse_composite,
     parse_query,
     parse_save_results,
     parse_upsert,
+    sobject_name,
 )
 from dealbridge.connectors.salesforce.soql import Soql
 from dealbridge.core.calls import CallObserver, log_call
-from dealbridge.errors import ConfigError, ConnectorError, NotFoundError, ValidationError
+from dealbridge.errors import ConfigError, NotFoundError, ValidationError
 from dealbridge.settings import SalesforceSettings
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _HEADERS = {"Accept": "application/json", "User-Agent": "dealbridge"}
 
 
@@ -136,11 +140,15 @@ class SalesforceClient:
         )
         return parse_query(json_body(await self._send(call), call.operation), call.operation)
 
-    async def query_more(self, next_records_url: str, *, batch_size: int | None = None) -> QueryResult:
+    async def query_more(
+        self, next_records_url: str, *, batch_size: int | None = None
+    ) -> QueryResult:
         """The page behind a ``nextRecordsUrl``: a plain GET on the instance host (§1.2)."""
         operation = "GET query locator"
         call = Call(
-            "GET", locator_path(next_records_url, operation), operation,
+            "GET",
+            locator_path(next_records_url, operation),
+            operation,
             headers=query_options(batch_size),
         )
         return parse_query(json_body(await self._send(call), operation), operation)
@@ -193,13 +201,13 @@ class SalesforceClient:
     ) -> Record:
         """One record by id, optionally only ``fields``; a deleted one is ``NotFoundError``."""
         path = self._row_path(sobject, record_id)
-        params = {"fields": ",".join(_name(f, "field") for f in fields)} if fields else None
+        params = {"fields": ",".join(sobject_name(f, "field") for f in fields)} if fields else None
         call = Call("GET", path, f"GET sobjects/{sobject}/{record_id}", params=params)
         return _object(json_body(await self._send(call), call.operation), call.operation)
 
     async def create(self, sobject: str, body: dict[str, Any]) -> str:
         """POST a new record (201); returns its id. Not idempotent, so not retried once sent."""
-        path = f"{self.base_path}/sobjects/{_name(sobject, 'sObject')}/"
+        path = f"{self.base_path}/sobjects/{sobject_name(sobject, 'sObject')}/"
         call = Call("POST", path, f"POST sobjects/{sobject}", json=body, idempotent=False)
         data = _object(json_body(await self._send(call), call.operation), call.operation)
         if not data.get("id"):
@@ -221,7 +229,7 @@ class SalesforceClient:
         """
         if not value:
             raise ConfigError(f"an upsert on {sobject}.{ext_field} needs a value")
-        names = f"{_name(sobject, 'sObject')}/{_name(ext_field, 'field')}"
+        names = f"{sobject_name(sobject, 'sObject')}/{sobject_name(ext_field, 'field')}"
         path = f"{self.base_path}/sobjects/{names}/{quote(value, safe='')}"
         call = Call("PATCH", path, f"PATCH sobjects/{sobject}/{ext_field}/{value}", json=body)
         response = await self._send(call)
@@ -263,7 +271,7 @@ class SalesforceClient:
             operation,
             json=body,
             idempotent=all(sub.method.upper() != "POST" for sub in subs),
-            check=_composite_check(operation, len(subs)) if all_or_none else None,
+            check=composite_check(operation, len(subs)) if all_or_none else None,
         )
         response = await self._send(call)
         return parse_composite(json_body(response, operation), operation, len(subs))
@@ -272,10 +280,7 @@ class SalesforceClient:
         self, records: Sequence[Record], *, all_or_none: bool = False
     ) -> list[SaveResult]:
         """Create records (each with ``attributes.type``, no ``Id``), 200 per call."""
-        for record in records:
-            _record_type(record)
-            if "Id" in record:
-                raise ConfigError("records to create must not carry an Id (§1.6)")
+        check_records(records, with_id=False)
         path = f"{self.base_path}/composite/sobjects"
         return await self._collection("POST", path, records, all_or_none, idempotent=False)
 
@@ -283,10 +288,7 @@ class SalesforceClient:
         self, records: Sequence[Record], *, all_or_none: bool = False
     ) -> list[SaveResult]:
         """Update records by ``Id`` (each with ``attributes.type``), 200 per call."""
-        for record in records:
-            _record_type(record)
-            if not record.get("Id"):
-                raise ConfigError("records to update need an Id (§1.6)")
+        check_records(records, with_id=True)
         path = f"{self.base_path}/composite/sobjects"
         return await self._collection("PATCH", path, records, all_or_none, idempotent=True)
 
@@ -299,7 +301,7 @@ class SalesforceClient:
         all_or_none: bool = False,
     ) -> list[SaveResult]:
         """Upsert records of one type by an external id field (v46+), 200 per call."""
-        names = f"{_name(sobject, 'sObject')}/{_name(ext_field, 'field')}"
+        names = f"{sobject_name(sobject, 'sObject')}/{sobject_name(ext_field, 'field')}"
         typed = []
         for record in records:
             if not record.get(ext_field):
@@ -328,7 +330,7 @@ class SalesforceClient:
                 operation,
                 json={"allOrNone": all_or_none, "records": chunk},
                 idempotent=idempotent,
-                check=_collection_check(operation, len(chunk)) if all_or_none else None,
+                check=collection_check(operation, len(chunk)) if all_or_none else None,
             )
             data = json_body(await self._send(call), operation)
             results.extend(parse_save_results(data, operation, len(chunk)))
@@ -344,19 +346,20 @@ class SalesforceClient:
                 field_path="Id",
                 rule="salesforce_id",
             )
-        return f"{self.base_path}/sobjects/{_name(sobject, 'sObject')}/{record_id}"
+        return f"{self.base_path}/sobjects/{sobject_name(sobject, 'sObject')}/{record_id}"
 
     async def _send(self, call: Call) -> httpx.Response:
         return await self._dispatcher.send(call)
 
 
 def query_options(batch_size: int | None) -> dict[str, str] | None:
-    """``Sforce-Query-Options: batchSize=N`` (§1.2: 200–2000, a hint)."""
+    """``Sforce-Query-Options: batchSize=N`` (§1.2: 200 to 2000, a hint)."""
     if batch_size is None:
         return None
     if not models.QUERY_BATCH_MIN <= batch_size <= models.QUERY_BATCH_MAX:
         raise ConfigError(
-            f"batch_size must be {models.QUERY_BATCH_MIN}–{models.QUERY_BATCH_MAX}, not {batch_size}"
+            f"batch_size must be {models.QUERY_BATCH_MIN} to {models.QUERY_BATCH_MAX}, "
+            f"not {batch_size}"
         )
     return {models.QUERY_OPTIONS_HEADER: f"batchSize={batch_size}"}
 
@@ -367,55 +370,14 @@ def _checked_soql(q: str) -> str:
     return q
 
 
-def _name(value: str, what: str) -> str:
-    """An sObject or field name: nothing that could leave its place in a URL."""
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise ConfigError(f"not a Salesforce {what} name: {value!r}")
-    return value
-
-
-def _record_type(record: Record) -> str:
-    attributes = record.get("attributes")
-    kind = attributes.get("type") if isinstance(attributes, dict) else None
-    if not isinstance(kind, str):
-        raise ConfigError("every Collections record needs attributes.type (§1.6)")
-    return _name(kind, "sObject")
-
-
 def _object(data: Any, operation: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise shape_error(operation, f"Salesforce answered {operation} without a JSON object")
     return data
 
 
-def _composite_check(operation: str, expected: int) -> ResponseCheck:
-    """All-or-none composite: a 200 whose subrequests failed is the first real failure."""
-
-    def check(response: httpx.Response) -> ConnectorError | None:
-        try:
-            results = parse_composite(json_body(response, operation), operation, expected)
-        except ConnectorError as error:
-            return error
-        return composite_failure(results, operation)
-
-    return check
-
-
-def _collection_check(operation: str, expected: int) -> ResponseCheck:
-    """All-or-none collection: a 200 with failed records is the first real failure."""
-
-    def check(response: httpx.Response) -> ConnectorError | None:
-        try:
-            results = parse_save_results(json_body(response, operation), operation, expected)
-        except ConnectorError as error:
-            return error
-        return collection_failure(results, operation)
-
-    return check
-
-
 def _tls(settings: SalesforceSettings) -> ssl.SSLContext | bool:
-    """httpx's default trust store plus ``ca_bundle`` (the emulator's CA, a proxy's)."""
+    """The default trust store of httpx plus ``ca_bundle`` (the emulator's CA, a proxy's)."""
     if not settings.ca_bundle:
         return True
     context = httpx.create_ssl_context(verify=True)

@@ -37,13 +37,13 @@ from dealbridge.connectors.salesforce.errors import (
     was_request_sent,
 )
 from dealbridge.connectors.salesforce.limits import ApiUsage
+from dealbridge.connectors.salesforce.results import ResponseCheck
 from dealbridge.core.backoff import backoff_delay
 from dealbridge.core.calls import CallObserver, CallRecord, redact_text, redact_url
 from dealbridge.errors import ConnectorError, DealbridgeError, RateLimitedError, TransientError
 from dealbridge.settings import SalesforceSettings
 
 Sleep = Callable[[float], Awaitable[None]]
-ResponseCheck = Callable[[httpx.Response], ConnectorError | None]
 
 _log = structlog.get_logger("dealbridge.salesforce")
 

@@ -94,7 +94,8 @@ def parse_errors(data: Any) -> list[ErrorItem]:
         if not isinstance(item, dict):
             continue
         code = item.get("errorCode") or item.get("statusCode")
-        fields = item.get("fields") if isinstance(item.get("fields"), list) else []
+        raw_fields = item.get("fields")
+        fields: list[Any] = raw_fields if isinstance(raw_fields, list) else []
         parsed.append(
             ErrorItem(
                 code=str(code) if code else None,

@@ -102,7 +102,6 @@ class ApiUsage:
             context={"used": latest.used, "allocation": latest.allocation, "kind": kind},
         )
 
-
     def _blocking(self, kind: WorkKind) -> UsageSnapshot | None:
         """The usage that stops ``kind``, or None when it may run (unknown usage: run)."""
         _check_kind(kind)

@@ -109,6 +109,7 @@ def sobject_url(api_version: str, sobject: str, record_id: str) -> str:
     """The ``attributes.url`` of a record (§1.2)."""
     return f"{DATA_PATH}/v{api_version}/sobjects/{sobject}/{record_id}"
 
+
 # Added with the client
 SOQL_MAX_LENGTH = 100_000  # §1.4: characters in one SOQL statement
 CLIENT_CREDENTIALS_GRANT = "client_credentials"  # §2

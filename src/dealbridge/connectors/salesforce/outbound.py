@@ -16,7 +16,9 @@ Why each rule below exists:
   notifications, a notification without an id) is refused with a message naming what is wrong.
 
 Every refusal is a ``WebhookError`` whose ``status`` is the HTTP status to answer with; the listener
-sends ``build_soap_fault`` with it. Salesforce retries anything but a 200 Ack for 24 h (§3.1).
+sends ``build_soap_fault`` with it. Salesforce retries anything but a 200 Ack for 24 h (§3.1). The
+envelopes dealbridge writes (Ack, fault, the message itself) live in ``envelopes`` and are
+re-exported here.
 
 Field typing rule (the message carries no per-field types): ``xsi:nil="true"`` is None; the
 text ``true``/``false`` is a bool; the fields in ``NUMERIC_FIELDS`` are floats (non-numeric text
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
@@ -38,7 +40,26 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from dealbridge.connectors.salesforce import models
+from dealbridge.connectors.salesforce.envelopes import (
+    API_NAME,
+    build_ack,
+    build_outbound_message,
+    build_soap_fault,
+)
 from dealbridge.errors import WebhookError
+
+__all__ = [
+    "ACK_CONTENT_TYPE",
+    "DEFAULT_MAX_BYTES",
+    "HOSTILE_XML_MESSAGE",
+    "NUMERIC_FIELDS",
+    "Notification",
+    "OutboundMessage",
+    "build_ack",
+    "build_outbound_message",
+    "build_soap_fault",
+    "parse_outbound_message",
+]
 
 ACK_CONTENT_TYPE = models.SOAP_CONTENT_TYPE
 DEFAULT_MAX_BYTES = 1_000_000
@@ -51,10 +72,7 @@ _ENVELOPE = f"{{{models.SOAP_ENV_NS}}}Envelope"
 _BODY = f"{{{models.SOAP_ENV_NS}}}Body"
 _NIL = f"{{{models.XSI_NS}}}nil"
 _XSI_TYPE = f"{{{models.XSI_NS}}}type"
-_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _XSI_TYPE_VALUE = re.compile(r"^(?:[A-Za-z_][\w.-]*:)?([A-Za-z][A-Za-z0-9_]*)$")
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_FAULT_MAX_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -296,7 +314,7 @@ def _read_fields(sobject: Element, index: int) -> dict[str, Any]:
 def _field_name(child: Element, index: int) -> str:
     """The API name of a field element in the sObject namespace."""
     namespace, _, name = child.tag[1:].partition("}") if child.tag[:1] == "{" else ("", "", "")
-    if namespace != models.SOBJECT_NS or not _API_NAME.match(name):
+    if namespace != models.SOBJECT_NS or not API_NAME.match(name):
         raise _bad(index, f"has an unexpected element {_cut(child.tag)} in its sObject")
     return name
 
@@ -357,114 +375,3 @@ def _cut(value: object, limit: int = 80) -> str:
     """A bounded excerpt of untrusted text for an error message."""
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-# --- serializers -----------------------------------------------------------------------------
-
-_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
-_ENVELOPE_OPEN = (
-    f'<soapenv:Envelope xmlns:soapenv="{models.SOAP_ENV_NS}" xmlns:xsi="{models.XSI_NS}">'
-    "<soapenv:Body>"
-)
-_ENVELOPE_CLOSE = "</soapenv:Body></soapenv:Envelope>"
-
-
-def build_ack(ok: bool = True) -> bytes:
-    """The ``notificationsResponse`` Salesforce expects; ``<Ack>true</Ack>`` covers the message.
-
-    Args:
-        ok: False answers ``<Ack>false</Ack>``, which Salesforce treats as not delivered.
-    """
-    ack = "true" if ok else "false"
-    response = (
-        f'<notificationsResponse xmlns="{models.OUTBOUND_NS}"><Ack>{ack}</Ack>'
-        "</notificationsResponse>"
-    )
-    return (_XML_DECLARATION + _ENVELOPE_OPEN + response + _ENVELOPE_CLOSE).encode()
-
-
-def build_soap_fault(message: str) -> bytes:
-    """A SOAP 1.1 Client fault for a refused message; Salesforce will retry it (§3.1).
-
-    Args:
-        message: Why the message was refused; cut to a bounded length and made XML-safe.
-    """
-    text = _escape(_XML_ILLEGAL.sub("?", _cut(message, _FAULT_MAX_CHARS)))
-    fault = (
-        "<soapenv:Fault><faultcode>soapenv:Client</faultcode>"
-        f"<faultstring>{text}</faultstring></soapenv:Fault>"
-    )
-    return (_XML_DECLARATION + _ENVELOPE_OPEN + fault + _ENVELOPE_CLOSE).encode()
-
-
-def build_outbound_message(
-    org_id: str,
-    action_id: str,
-    notifications: Iterable[Notification],
-    *,
-    enterprise_url: str,
-    partner_url: str,
-) -> bytes:
-    """The ``notifications`` envelope exactly as contracts §3.1 shows it, ``SessionId`` empty.
-
-    For tests and as the reference the emulator's sender mirrors. In each sObject ``sf:Id`` comes
-    first, then the other fields in the order given.
-
-    Raises:
-        ValueError: No notification or more than 100, a field name that is not an API name, or
-            text XML cannot carry.
-    """
-    items = list(notifications)
-    if not 1 <= len(items) <= models.OUTBOUND_MAX_NOTIFICATIONS:
-        raise ValueError(f"an Outbound Message carries 1 to 100 notifications, not {len(items)}")
-    head = (
-        f'\n <notifications xmlns="{models.OUTBOUND_NS}">\n'
-        f"  <OrganizationId>{_escape(org_id)}</OrganizationId>"
-        f"<ActionId>{_escape(action_id)}</ActionId>"
-        '<SessionId xsi:nil="true"/>\n'
-        f"  <EnterpriseUrl>{_escape(enterprise_url)}</EnterpriseUrl>\n"
-        f"  <PartnerUrl>{_escape(partner_url)}</PartnerUrl>\n"
-    )
-    body = head + "".join(_notification_xml(item) for item in items) + " </notifications>"
-    return (_XML_DECLARATION + _ENVELOPE_OPEN + body + _ENVELOPE_CLOSE).encode()
-
-
-def _notification_xml(notification: Notification) -> str:
-    """One ``Notification`` element, indented like the contract sample."""
-    names = sorted(notification.fields, key=lambda name: name != "Id")
-    fields = "".join(_field_xml(name, notification.fields[name]) for name in names)
-    return (
-        f"  <Notification><Id>{_escape(notification.id)}</Id>"
-        f'<sObject xsi:type="sf:{_api_name(notification.sobject_type)}" '
-        f'xmlns:sf="{models.SOBJECT_NS}">\n   {fields}\n  </sObject></Notification>\n'
-    )
-
-
-def _field_xml(name: str, value: Any) -> str:
-    """``<sf:Name>value</sf:Name>``, or ``xsi:nil`` for None."""
-    tag = f"sf:{_api_name(name)}"
-    if value is None:
-        return f'<{tag} xsi:nil="true"/>'
-    return f"<{tag}>{_escape(_wire_text(value))}</{tag}>"
-
-
-def _wire_text(value: Any) -> str:
-    """How the SOAP API writes a value: ``true``/``false``, ``45000.0``, text as is."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | str):
-        return repr(value) if isinstance(value, float) else str(value)
-    raise ValueError(f"cannot write a {type(value).__name__} into an Outbound Message")
-
-
-def _api_name(name: str) -> str:
-    if not _API_NAME.match(name):
-        raise ValueError(f"not a Salesforce API name: {name!r}")
-    return name
-
-
-def _escape(text: str) -> str:
-    """Escape text content; refuse characters XML 1.0 cannot carry at all."""
-    if _XML_ILLEGAL.search(text):
-        raise ValueError("text contains characters XML 1.0 cannot carry")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

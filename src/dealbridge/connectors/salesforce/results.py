@@ -7,19 +7,25 @@ and loosely enough that extra keys from a newer API version do no harm.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 from dealbridge.connectors.salesforce import models
 from dealbridge.connectors.salesforce.errors import (
     ErrorItem,
     error_from_items,
+    json_body,
     parse_errors,
     shape_error,
 )
 from dealbridge.errors import ConfigError, ConnectorError
 
 Record = dict[str, Any]
+ResponseCheck = Callable[[httpx.Response], ConnectorError | None]
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _REFERENCE_ID = re.compile(r"^[A-Za-z0-9_]{1,80}$")
 _METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
 
@@ -240,3 +246,55 @@ def collection_failure(results: list[SaveResult], operation: str) -> ConnectorEr
         f"{operation} record {index}",
         context={"index": index, "id": culprit.id, "failed": len(failed)},
     )
+
+
+def sobject_name(value: str, what: str) -> str:
+    """An sObject or field name: nothing that could leave its place in a URL."""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ConfigError(f"not a Salesforce {what} name: {value!r}")
+    return value
+
+
+def record_type(record: Record) -> str:
+    """A Collections record's ``attributes.type``, which every call needs (§1.6)."""
+    attributes = record.get("attributes")
+    kind = attributes.get("type") if isinstance(attributes, dict) else None
+    if not isinstance(kind, str):
+        raise ConfigError("every Collections record needs attributes.type (§1.6)")
+    return sobject_name(kind, "sObject")
+
+
+def composite_check(operation: str, expected: int) -> ResponseCheck:
+    """All-or-none composite: a 200 whose subrequests failed is the first real failure."""
+
+    def check(response: httpx.Response) -> ConnectorError | None:
+        try:
+            results = parse_composite(json_body(response, operation), operation, expected)
+        except ConnectorError as error:
+            return error
+        return composite_failure(results, operation)
+
+    return check
+
+
+def collection_check(operation: str, expected: int) -> ResponseCheck:
+    """All-or-none collection: a 200 with failed records is the first real failure."""
+
+    def check(response: httpx.Response) -> ConnectorError | None:
+        try:
+            results = parse_save_results(json_body(response, operation), operation, expected)
+        except ConnectorError as error:
+            return error
+        return collection_failure(results, operation)
+
+    return check
+
+
+def check_records(records: Sequence[Record], *, with_id: bool) -> None:
+    """Collections create needs ``attributes.type`` and no ``Id``; update needs both (§1.6)."""
+    for record in records:
+        record_type(record)
+        if with_id and not record.get("Id"):
+            raise ConfigError("records to update need an Id (§1.6)")
+        if not with_id and "Id" in record:
+            raise ConfigError("records to create must not carry an Id (§1.6)")

@@ -93,7 +93,7 @@ def quote(value: Any) -> str:
 
 
 def quote_like(value: Any) -> str:
-    """A string for ``LIKE``: the usual escapes plus ``\\%`` and ``\\_`` (§1.4)."""
+    r"""A string for ``LIKE``: the usual escapes plus ``\%`` and ``\_`` (§1.4)."""
     if not isinstance(value, str):
         raise ConfigError(f"the :like format takes a string, not a {type(value).__name__}")
     return f"'{value.translate(_LIKE_TABLE)}'"

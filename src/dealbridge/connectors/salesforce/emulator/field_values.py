@@ -16,7 +16,7 @@ REST clients do not see it for JSON bodies (observed in public error reports, UN
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -46,9 +46,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_SUFFIX = re.compile(r"([+-]\d{2}):?(\d{2})$")
 
 
-def writable_fields(
-    defn: SObjectDef, body: Mapping[str, Any], *, creating: bool
-) -> dict[str, Any]:
+def writable_fields(defn: SObjectDef, body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     """The body's values under canonical field names, each checked against its field.
 
     ``attributes`` (sent by collections and by clients echoing a record) is ignored.
@@ -86,12 +84,20 @@ def writable_fields(
     return values
 
 
-def check_required(defn: SObjectDef, record: Mapping[str, Any]) -> None:
-    """Raise ``REQUIRED_FIELD_MISSING`` naming every required field left empty (§1.8)."""
+def check_required(
+    defn: SObjectDef, record: Mapping[str, Any], *, only: Collection[str] | None = None
+) -> None:
+    """Raise ``REQUIRED_FIELD_MISSING`` naming every required field left empty (§1.8).
+
+    ``only`` limits the check to the fields an update sets: an update must not empty a required
+    field, but a stored record that lacks one (seeded flawed data) stays updatable.
+    """
     missing = [
         field.name
         for field in defn.fields.values()
-        if field.required and record.get(field.name) in (None, "")
+        if field.required
+        and (only is None or field.name in only)
+        and record.get(field.name) in (None, "")
     ]
     if missing:
         raise SalesforceApiError(
@@ -136,7 +142,10 @@ def _text(field: FieldDef, value: Any) -> str:
         )
     if field.type is FieldType.EMAIL and text and not _EMAIL.match(text):
         raise SalesforceApiError(
-            400, INVALID_EMAIL_ADDRESS, f"{field.label}: invalid email address: {text}", [field.name]
+            400,
+            INVALID_EMAIL_ADDRESS,
+            f"{field.label}: invalid email address: {text}",
+            [field.name],
         )
     # Picklists are lenient: an unrestricted picklist takes any value (restricted ones are not
     # modelled), so ``picklist`` values are only what describe offers.

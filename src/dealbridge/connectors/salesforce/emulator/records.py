@@ -104,7 +104,11 @@ class RecordService:
         return record
 
     def render(
-        self, defn: SObjectDef, record: Mapping[str, Any], api_version: str, fields: list[str] | None
+        self,
+        defn: SObjectDef,
+        record: Mapping[str, Any],
+        api_version: str,
+        fields: list[str] | None,
     ) -> dict[str, Any]:
         """A record as REST returns it: ``attributes`` then fields in describe order (§1.2)."""
         chosen = self._chosen_fields(defn, fields)
@@ -161,7 +165,7 @@ class RecordService:
         with self.store.transaction():
             before = self.live(defn, record_id)
             record = {**before, **values}
-            check_required(defn, record)
+            check_required(defn, record, only=values)
             self._check_references(defn, values)
             self._check_unique(defn, record)
             self._stamp(defn, record, creating=False)
@@ -240,9 +244,13 @@ class RecordService:
             raise SalesforceApiError(
                 400, INVALID_FIELD, f"No such column '{unknown[0]}' on sobject of type {defn.name}"
             )
-        record = {defn.field(k).name: v for k, v in row.items() if k != "attributes"}  # type: ignore[union-attr]
+        record: dict[str, Any] = {}
         for field in defn.fields.values():
-            record.setdefault(field.name, field.default)
+            record[field.name] = field.default
+        for name, value in row.items():
+            field = defn.field(name)
+            if field is not None:
+                record[field.name] = value
         given_id = normalize_id(str(record.get("Id") or ""))
         if given_id is not None and self.store.exists(given_id):
             raise SalesforceApiError(400, DUPLICATE_VALUE, f"duplicate value found: Id {given_id}")
@@ -256,9 +264,13 @@ class RecordService:
     ) -> None:
         """The fields only the org writes: audit timestamps and values derived from others."""
         now = format_datetime(self._clock())
-        stamps = ("CreatedDate", "LastModifiedDate", "SystemModstamp") if creating else (
-            "LastModifiedDate",
-            "SystemModstamp",
+        stamps = (
+            ("CreatedDate", "LastModifiedDate", "SystemModstamp")
+            if creating
+            else (
+                "LastModifiedDate",
+                "SystemModstamp",
+            )
         )
         for name in stamps:
             if defn.field(name) is not None and not (keep_given and record.get(name)):

@@ -56,7 +56,11 @@ def _unique_stem(rng: random.Random, taken: set[str]) -> str:
     """A company name without its legal suffix, new to this org (numbered if words run out)."""
     stem = ""
     for _ in range(_NAME_ATTEMPTS):
-        words = (rng.choice(cat.NAME_FIRST), rng.choice(cat.NAME_SECOND), rng.choice(cat.NAME_THIRD))
+        words = (
+            rng.choice(cat.NAME_FIRST),
+            rng.choice(cat.NAME_SECOND),
+            rng.choice(cat.NAME_THIRD),
+        )
         stem = " ".join(word for word in words if word)
         if stem not in taken:
             break
@@ -71,12 +75,11 @@ def _long_name(stem: str) -> str:
     name = stem
     while len(name) < LONG_NAME_LENGTH:
         name = " ".join((name, *cat.LONG_NAME_WORDS))
-    name = name[:LONG_NAME_LENGTH]
-    return name if not name.endswith(" ") else name[:-1] + "s"
+    name = name[:LONG_NAME_LENGTH]  # cut mid-word, as a careless import would
+    return name if not name.endswith(" ") else name[:-1] + "."
 
 
-def _account(rng: random.Random, record_id: str, name: str, stem: str,
-             country: cat.Country) -> Row:
+def _account(rng: random.Random, record_id: str, name: str, stem: str, country: cat.Country) -> Row:
     billing = _address(rng, country)
     shipping = _address(rng, country) if rng.random() < _DIFFERENT_SHIPPING else billing
     row: Row = {"Id": record_id, "Name": name}
@@ -107,8 +110,9 @@ def _address(rng: random.Random, country: cat.Country) -> dict[str, str]:
     }
 
 
-def _contact(rng: random.Random, record_id: str, account: Row, stem: str,
-             country: cat.Country) -> Row:
+def _contact(
+    rng: random.Random, record_id: str, account: Row, stem: str, country: cat.Country
+) -> Row:
     first, last = rng.choice(cat.FIRST_NAMES), rng.choice(cat.LAST_NAMES)
     return {
         "Id": record_id,
@@ -140,7 +144,7 @@ def _domain(stem: str, country: cat.Country) -> str:
 
 
 def _ascii(text: str) -> str:
-    """Lower-case ASCII letters and digits only: ``Müller`` → ``muller``, ``O'Brien`` → ``obrien``."""
+    """Lower-case ASCII letters and digits: ``Müller`` → ``muller``, ``O'Brien`` → ``obrien``."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(char for char in folded.lower() if char.isalnum())
 

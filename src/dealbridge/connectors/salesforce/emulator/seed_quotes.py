@@ -2,15 +2,15 @@
 
 Pricing arithmetic (contracts §4; kept simple and exact so tests and mapping can recompute it):
 
-- ``SBQQ__ListPrice__c`` = catalogue USD price × the currency's list-price factor, per unit for the
+- ``SBQQ__ListPrice__c`` = catalogue USD price * the currency's list-price factor, per unit for the
   product's 12-month subscription term (one-time products: per unit); bundled components
   (``SBQQ__Bundled__c``) are included at list price 0.
-- ``SBQQ__NetPrice__c`` = list × (1 − ``SBQQ__Discount__c`` / 100), the discount being a percent.
+- ``SBQQ__NetPrice__c`` = list * (1 - ``SBQQ__Discount__c`` / 100), the discount being a percent.
 - ``SBQQ__ProrateMultiplier__c`` = quote term / 12 for recurring lines (the price is annual),
   1 for one-time lines.
-- ``SBQQ__NetTotal__c`` = net price × quantity × prorate multiplier.
+- ``SBQQ__NetTotal__c`` = net price * quantity * prorate multiplier.
 - Quote ``SBQQ__NetAmount__c`` = Σ line net totals (the opportunity's ``Amount`` too);
-  ``SBQQ__ListAmount__c`` = Σ list × quantity × multiplier.
+  ``SBQQ__ListAmount__c`` = Σ list * quantity * multiplier.
 
 Every money value is rounded half-up to cents at each step (``Decimal``), then stored as a float
 as the REST API returns it.
@@ -49,7 +49,7 @@ def add_months(start: date, months: int) -> date:
 
 
 def quote_end(start: date, term: int) -> date:
-    """CPQ's end date: start + term months − 1 day (a 12-month quote from Jan 1 ends Dec 31)."""
+    """CPQ's end date: start + term months - 1 day (a 12-month quote from Jan 1 ends Dec 31)."""
     return add_months(start, term) - timedelta(days=1)
 
 
@@ -144,6 +144,7 @@ class QuoteFactory:
         self._ids = ids
         self._catalogue = catalogue
         self._count = 0
+        self._prices: dict[tuple[str, float], Decimal] = {}
 
     def build(self, spec: QuoteSpec) -> tuple[Row, list[Row]]:
         """One quote and its lines; the quote's totals are the sums of the lines."""
@@ -160,8 +161,14 @@ class QuoteFactory:
             self._add(draft, cat.UNKNOWN_PRODUCT_CODE, 1.0)
         return self._quote_row(draft), draft.lines
 
-    def _add(self, draft: _Draft, code: str, quantity: float, parent: Row | None = None,
-             option: tuple[cat.Option, str] | None = None) -> None:
+    def _add(
+        self,
+        draft: _Draft,
+        code: str,
+        quantity: float,
+        parent: Row | None = None,
+        option: tuple[cat.Option, str] | None = None,
+    ) -> None:
         """Add a line for ``code``; a bundle brings its options along, recursively."""
         bundled = option is not None and option[0].bundled
         discount = 0.0 if bundled else self._pick_weighted(cat.DISCOUNTS)
@@ -173,13 +180,13 @@ class QuoteFactory:
             if child[0].required or self._rng.random() < _OPTIONAL_PICK:
                 self._add(draft, child[0].option, self._option_quantity(child[0]), line, child)
 
-    def _line(self, draft: _Draft, code: str, quantity: float, discount: float, *,
-              bundled: bool) -> Row:
+    def _line(
+        self, draft: _Draft, code: str, quantity: float, discount: float, *, bundled: bool
+    ) -> Row:
         spec, product = self._catalogue.specs[code], self._catalogue.by_code[code]
         recurring = spec.charge == cat.RECURRING
         multiplier = Decimal(draft.spec.term) / 12 if recurring else Decimal(1)
-        list_price = Decimal(0) if bundled else money(Decimal(str(spec.price)) *
-                                                      Decimal(str(draft.spec.fx)))
+        list_price = Decimal(0) if bundled else self._list_price(spec, draft.spec.fx)
         net_price = money(list_price * (100 - Decimal(str(discount))) / 100)
         return {
             "Id": self._ids.next("SBQQ__QuoteLine__c"),
@@ -234,6 +241,13 @@ class QuoteFactory:
             "CurrencyIsoCode": spec.currency,
         }
 
+    def _list_price(self, spec: cat.Product, fx: float) -> Decimal:
+        """The catalogue price in the quote's currency, memoised: it is asked for every line."""
+        key = (spec.code, fx)
+        if key not in self._prices:
+            self._prices[key] = money(Decimal(str(spec.price)) * Decimal(str(fx)))
+        return self._prices[key]
+
     def _option_quantity(self, option: cat.Option) -> float:
         low, high = self._catalogue.specs[option.option].quantity
         return float(option.quantity if low == high else self._rng.randint(low, high))
@@ -243,8 +257,8 @@ class QuoteFactory:
         return float(self._rng.randint(low, high))
 
     def _pick_weighted(self, choices: tuple[tuple[_T, int], ...]) -> _T:
-        values, weights = zip(*choices, strict=True)
-        return self._rng.choices(values, weights)[0]
+        values = [value for value, _ in choices]
+        return self._rng.choices(values, [weight for _, weight in choices])[0]
 
 
 def _first_frequency(lines: list[Row]) -> str | None:

@@ -6,7 +6,7 @@ names the row and column, then the reason::
     \\nSELECT Bogus FROM Account\\n       ^\\nERROR at Row:1:Column:8\\nNo such column 'Bogus' …
 
 Observed in public error logs; how much of a long line Salesforce quotes is UNCONFIRMED: here
-up to 40 characters before the fault and 60 after, cut at a space or comma, which keeps every
+up to 40 characters before the fault and 60 after, cut at a space, which keeps every
 short statement whole.
 """
 
@@ -54,7 +54,7 @@ def _window(row: str, at: int) -> tuple[int, int]:
     """The slice of ``row`` quoted around offset ``at``, cut at word boundaries."""
     start = 0
     if at > _BEFORE:
-        cut = max(row.rfind(" ", 0, at - _BEFORE), row.rfind(",", 0, at - _BEFORE))
+        cut = row.find(" ", at - _BEFORE, at)
         start = cut + 1 if cut >= 0 else at - _BEFORE
     end = len(row)
     if end - at > _AFTER:

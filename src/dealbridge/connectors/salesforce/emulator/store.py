@@ -125,7 +125,9 @@ class RecordStore:
 
     def records(self, sobject: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         """Every record of ``sobject`` in creation order; deleted ones only for queryAll."""
-        sql = "SELECT doc FROM records WHERE sobject=?" + ("" if include_deleted else " AND deleted=0")
+        sql = "SELECT doc FROM records WHERE sobject=?" + (
+            "" if include_deleted else " AND deleted=0"
+        )
         return self._docs(sql + " ORDER BY seq", (sobject,))
 
     def get(self, sobject: str, record_id: str) -> dict[str, Any] | None:
@@ -234,6 +236,19 @@ class RecordStore:
                 (prefix, serial),
             )
         return candidate
+
+    def next_serial(self, counter: str) -> int:
+        """The next value of a named counter (auto-number fields), starting at 1."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO counters (prefix, last) VALUES (?, 1) "
+                "ON CONFLICT (prefix) DO UPDATE SET last=last + 1",
+                (counter,),
+            )
+            row = self._conn.execute(
+                "SELECT last FROM counters WHERE prefix=?", (counter,)
+            ).fetchone()
+        return int(row[0])
 
     def clear(self) -> None:
         """Remove every record and restart every Id counter (meta flags stay)."""
