@@ -116,6 +116,12 @@ class SalesforceSettings(BaseModel):
 class Settings(BaseSettings):
     """All of dealbridge's settings."""
 
+    def resolved_database_url(self) -> str:
+        """The ledger's database URL: the setting, or a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dealbridge.sqlite3').resolve()}"
+
     model_config = SettingsConfigDict(
         env_prefix="DEALBRIDGE_",
         env_nested_delimiter="__",
@@ -125,5 +131,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     data_dir: Path = Path(".dealbridge")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the ledger and the engine's state; "
+        "default sqlite under data_dir (one process only); postgresql://… for production",
+    )
     netsuite: NetSuiteSettings = Field(default_factory=NetSuiteSettings)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)

@@ -40,3 +40,36 @@ def start_netsuite_emulator(tmp_path: Path) -> Iterator[NetSuiteFactory]:
 def netsuite_emulator(start_netsuite_emulator: NetSuiteFactory) -> dict[str, Any]:
     """A NetSuite emulator with default options (concurrency limit 15, no latency)."""
     return start_netsuite_emulator()
+
+
+SalesforceFactory = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def start_salesforce_emulator(tmp_path: Path) -> Iterator[SalesforceFactory]:
+    """Start ``dealbridge emulate salesforce`` with the given options; returns its first line.
+
+    ``tls=True`` becomes ``--tls``; ``state_dir`` reuses a directory (a restart).
+    """
+    with ExitStack() as stack:
+
+        def start(**options: Any) -> dict[str, Any]:
+            default_dir = tmp_path / f"sf-{len(stack._exit_callbacks)}"
+            args = ["emulate", "salesforce", "--port", "0"]
+            args += ["--state-dir", str(options.pop("state_dir", default_dir))]
+            for name, value in options.items():
+                flag = name.replace("_", "-")
+                if isinstance(value, bool):
+                    args.append(f"--{flag}" if value else f"--no-{flag}")
+                else:
+                    args += [f"--{flag}", str(value)]
+            started = stack.enter_context(dealbridge_process(args))
+            return started.info
+
+        yield start
+
+
+@pytest.fixture
+def salesforce_emulator(start_salesforce_emulator: SalesforceFactory) -> dict[str, Any]:
+    """A Salesforce emulator over plain HTTP with a small generated org (10 deals)."""
+    return start_salesforce_emulator(deals=10)

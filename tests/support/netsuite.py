@@ -25,7 +25,7 @@ import httpx
 from dealbridge.connectors.netsuite.auth import TOKEN_OPERATION
 from dealbridge.connectors.netsuite.client import NetSuiteClient
 from dealbridge.connectors.netsuite.governance import AdaptiveConcurrencyLimiter
-from dealbridge.core.calls import CallRecord
+from dealbridge.core.calls import CallRecord, log_call
 from dealbridge.settings import NetSuiteSettings
 from tests.support.processes import dealbridge_process
 
@@ -304,14 +304,32 @@ class ClientRuns:
         self.extra_secrets: set[str] = set()
 
     def __call__(
-        self, mode: AuthMode, *, rewrite: BodyRewrite | None = None, **overrides: Any
+        self,
+        mode: AuthMode,
+        *,
+        rewrite: BodyRewrite | None = None,
+        log_calls: bool = False,
+        **overrides: Any,
     ) -> ClientRun:
-        """A new client in ``mode`` with ``overrides`` applied to its settings."""
+        """A new client in ``mode`` with ``overrides`` applied to its settings.
+
+        Args:
+            mode: Which credentials of the first line to use.
+            rewrite: Passed to the client's ``WireLog``.
+            log_calls: Also send each call record to the product's default observer (the log).
+            **overrides: Settings that differ from ``netsuite_settings``.
+        """
         settings = netsuite_settings(self.info, mode, **overrides)
         calls: list[CallRecord] = []
+
+        def observe(record: CallRecord) -> None:
+            calls.append(record)
+            if log_calls:
+                log_call(record)
+
         wire = WireLog(rewrite)
         limiter = AdaptiveConcurrencyLimiter(settings.concurrency_limit)
-        client = NetSuiteClient(settings, transport=wire, on_call=calls.append, limiter=limiter)
+        client = NetSuiteClient(settings, transport=wire, on_call=observe, limiter=limiter)
         run = ClientRun(client, settings, calls, wire, limiter)
         self.runs.append(run)
         return run

@@ -42,3 +42,42 @@ def emulate_netsuite(
             state_dir=state_dir,
         )
     )
+
+
+@emulate_app.command("salesforce")
+def emulate_salesforce(
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).")] = 8701,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    tls: Annotated[bool, typer.Option(help="Serve HTTPS with a generated private CA.")] = False,
+    latency_ms: Annotated[float, typer.Option(help="Latency added to each REST call.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the generated CPQ org.")] = 1,
+    deals: Annotated[int, typer.Option(help="Opportunities the generated org has.", min=0)] = 50,
+    daily_api_limit: Annotated[
+        int, typer.Option(help="Daily API allocation (then 403 REQUEST_LIMIT_EXCEEDED).", min=0)
+    ] = 100_000,
+    time_scale: Annotated[
+        float, typer.Option(help="Outbound Message retry clock speed-up (3600: 1 h per second).")
+    ] = 1.0,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="Where state lives (temp if unset).")
+    ] = None,
+) -> None:
+    """Start the Salesforce emulator; its first stdout line is JSON with URL and credentials."""
+    from dealbridge.connectors.salesforce.emulator.config import SalesforceEmulatorOptions
+    from dealbridge.connectors.salesforce.emulator.server import serve as serve_salesforce
+
+    if time_scale <= 0:
+        raise typer.BadParameter("must be positive", param_hint="--time-scale")
+    serve_salesforce(
+        SalesforceEmulatorOptions(
+            host=host,
+            port=port,
+            tls=tls,
+            latency_ms=latency_ms,
+            seed=seed,
+            deals=deals,
+            daily_api_limit=daily_api_limit,
+            state_dir=state_dir,
+            time_scale=time_scale,
+        )
+    )

@@ -48,11 +48,12 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 
 def pem_of(key: Any) -> str:
-    return key.private_bytes(
+    pem: bytes = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
-    ).decode()
+    )
+    return pem.decode()
 
 
 def jwt_settings(key: Any, **overrides: Any) -> SalesforceSettings:
@@ -120,6 +121,7 @@ class FakeSalesforce:
     requests: list[httpx.Request] = field(default_factory=list)
     token_requests: list[httpx.Request] = field(default_factory=list)
     token_answer: httpx.Response | None = None
+    token_script: deque[httpx.Response] = field(default_factory=deque)
     limit_info: str | None = "api-usage=18/5000"
 
     def queue(self, *answers: httpx.Response | Handler) -> None:
@@ -135,6 +137,8 @@ class FakeSalesforce:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == models.TOKEN_PATH:
             self.token_requests.append(request)
+            if self.token_script:
+                return self.token_script.popleft()
             if self.token_answer is not None:
                 return self.token_answer
             body = {

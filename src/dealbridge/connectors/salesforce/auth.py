@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import jwt
+import structlog
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -44,6 +45,8 @@ from dealbridge.settings import SalesforceSettings
 
 ASSERTION_LIFETIME_SECONDS = 180  # §2: the accepted window is a few minutes (UNCONFIRMED exactly)
 TOKEN_OPERATION = "POST oauth2/token"  # noqa: S105 - an operation name, not a secret
+
+_log = structlog.get_logger("dealbridge.salesforce")
 
 
 @dataclass(frozen=True)
@@ -213,16 +216,18 @@ class SalesforceAuth:
     def _record(self, response: httpx.Response | None, started: float) -> None:
         if self._on_call is None:
             return
-        self._on_call(
-            CallRecord(
-                system=SYSTEM,
-                method="POST",
-                path=models.TOKEN_PATH,
-                status=response.status_code if response is not None else None,
-                duration_ms=round((time.monotonic() - started) * 1000, 3),
-                extra={"operation": TOKEN_OPERATION, "grant": self._settings.auth_mode},
-            )
+        record = CallRecord(
+            system=SYSTEM,
+            method="POST",
+            path=models.TOKEN_PATH,
+            status=response.status_code if response is not None else None,
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+            extra={"operation": TOKEN_OPERATION, "grant": self._settings.auth_mode},
         )
+        try:
+            self._on_call(record)
+        except Exception:  # an observer must never break a sync
+            _log.exception("call_observer_failed", operation=TOKEN_OPERATION)
 
 
 def token_error(response: httpx.Response, secrets: tuple[str, ...] = ()) -> ConnectorError:

@@ -48,7 +48,7 @@ from dealbridge.connectors.salesforce.results import (
     parse_upsert,
     sobject_name,
 )
-from dealbridge.connectors.salesforce.soql import Soql
+from dealbridge.connectors.salesforce.soql import Soql, require_soql
 from dealbridge.core.calls import CallObserver, log_call
 from dealbridge.errors import ConfigError, NotFoundError, ValidationError
 from dealbridge.settings import SalesforceSettings
@@ -135,7 +135,7 @@ class SalesforceClient:
             "GET",
             f"{self.base_path}/{resource}",
             f"GET {resource}",
-            params={"q": _checked_soql(q)},
+            params={"q": require_soql(q)},
             headers=query_options(batch_size),
         )
         return parse_query(json_body(await self._send(call), call.operation), call.operation)
@@ -362,12 +362,6 @@ def query_options(batch_size: int | None) -> dict[str, str] | None:
             f"not {batch_size}"
         )
     return {models.QUERY_OPTIONS_HEADER: f"batchSize={batch_size}"}
-
-
-def _checked_soql(q: str) -> str:
-    if not isinstance(q, Soql):
-        raise ConfigError("SOQL must be built with dealbridge.connectors.salesforce.soql.soql()")
-    return q
 
 
 def _object(data: Any, operation: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -21,6 +22,7 @@ from dealbridge.connectors.salesforce.errors import (
     parse_errors,
     shape_error,
 )
+from dealbridge.connectors.salesforce.soql import Soql, require_soql
 from dealbridge.errors import ConfigError, ConnectorError
 
 Record = dict[str, Any]
@@ -60,6 +62,11 @@ class SubRequest:
     url: str
     reference_id: str
     body: Any = None
+
+    @classmethod
+    def query(cls, reference_id: str, q: Soql) -> SubRequest:
+        """A query subrequest; later ones refer to it as ``@{ref.records[0].Id}`` (§1.6)."""
+        return cls("GET", f"query?{urlencode({'q': require_soql(q)})}", reference_id)
 
 
 @dataclass(frozen=True)

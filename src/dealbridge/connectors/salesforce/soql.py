@@ -73,6 +73,13 @@ def soql(template: str, *args: Any, **kwargs: Any) -> Soql:
     return Soql(text)
 
 
+def require_soql(q: object) -> Soql:
+    """``q`` if ``soql()`` built it; anything else is refused before it reaches Salesforce."""
+    if not isinstance(q, Soql):
+        raise ConfigError("SOQL must be built with dealbridge.connectors.salesforce.soql.soql()")
+    return q
+
+
 def quote(value: Any) -> str:
     """One value as a SOQL literal (§1.4): strings quoted and escaped, others by type."""
     if value is None:

@@ -3,7 +3,7 @@
 A query's rows are kept server-side under a query locator (``01g…``, like Salesforce's); each
 page answers ``{"totalSize","done","nextRecordsUrl"?,"records"}`` and the locator URL
 ``/services/data/vNN.0/query/<locator>-<n>`` names the next top-level row. The batch size is the
-``Sforce-Query-Options`` hint (200–2000, default 2000); rows of child subqueries count toward
+``Sforce-Query-Options`` hint (200 to 2000, default 2000); rows of child subqueries count toward
 it (§1.2 [R4]), so a page of parents with many children holds fewer parents. A child list longer
 than the batch is cut: it carries ``done:false`` and a locator of its own, fetched the same way
 (§1.3; simple-salesforce does not follow it, dealbridge's client does).
@@ -41,7 +41,7 @@ class _Cursor:
 
 
 def batch_size(options_header: str | None) -> int:
-    """The batch size of ``Sforce-Query-Options: batchSize=N``, clamped to 200–2000.
+    """The batch size of ``Sforce-Query-Options: batchSize=N``, clamped to 200 to 2000.
 
     The header is a hint (§1.2): an out-of-range or unreadable value falls back to the nearest
     bound or the default instead of failing the query (Salesforce's reaction is UNCONFIRMED).

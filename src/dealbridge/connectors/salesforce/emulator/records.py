@@ -244,13 +244,11 @@ class RecordService:
             raise SalesforceApiError(
                 400, INVALID_FIELD, f"No such column '{unknown[0]}' on sobject of type {defn.name}"
             )
-        record: dict[str, Any] = {}
-        for field in defn.fields.values():
-            record[field.name] = field.default
+        record: dict[str, Any] = {name: field.default for name, field in defn.fields.items()}
         for name, value in row.items():
-            field = defn.field(name)
-            if field is not None:
-                record[field.name] = value
+            found = defn.field(name)
+            if found is not None:
+                record[found.name] = value
         given_id = normalize_id(str(record.get("Id") or ""))
         if given_id is not None and self.store.exists(given_id):
             raise SalesforceApiError(400, DUPLICATE_VALUE, f"duplicate value found: Id {given_id}")

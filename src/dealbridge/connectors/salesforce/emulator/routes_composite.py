@@ -32,9 +32,10 @@ from dealbridge.connectors.salesforce.emulator.wire import (
 )
 from dealbridge.connectors.salesforce.models import COMPOSITE_MAX, DATA_PATH, PROCESSING_HALTED
 
+# §1.6 [R42]
 HALTED_MESSAGE = (
     "The transaction was rolled back since another operation in the same transaction failed."
-)  # §1.6 [R42]
+)
 _INHERITED_HEADERS = frozenset({"accept", "authorization", "content-type"})  # §1.6
 _METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"})
 _REFERENCE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -66,7 +67,11 @@ def composite(call: RestCall, match: re.Match[str]) -> RestReply:
     replies = _run_all_or_none(call, subrequests) if all_or_none else _run_each(call, subrequests)
     return RestReply(
         200,
-        {"compositeResponse": [_entry(sub, reply) for sub, reply in zip(subrequests, replies, strict=True)]},
+        {
+            "compositeResponse": [
+                _entry(sub, reply) for sub, reply in zip(subrequests, replies, strict=True)
+            ]
+        },
     )
 
 
@@ -107,7 +112,9 @@ def _subrequest(item: Any) -> _Subrequest:
             "they cannot set them."
         )
     body = item["body"] if "body" in item else UNSET
-    return _Subrequest(method, url, reference_id, body, {str(k): str(v) for k, v in headers.items()})
+    return _Subrequest(
+        method, url, reference_id, body, {str(k): str(v) for k, v in headers.items()}
+    )
 
 
 def _run_each(call: RestCall, subrequests: list[_Subrequest]) -> list[RestReply]:

@@ -33,9 +33,7 @@ def run_query(call: RestCall, match: re.Match[str]) -> RestReply:
     except SoqlError as error:
         raise SalesforceApiError(400, error.error_code, error.message) from None
     batch = batch_size(call.headers.get(_QUERY_OPTIONS))
-    page = call.state.cursors.first_page(
-        result.records, result.total_size, batch, call.api_version
-    )
+    page = call.state.cursors.first_page(result.records, result.total_size, batch, call.api_version)
     return RestReply(200, page)
 
 

@@ -1,9 +1,9 @@
-"""SOQL errors worded and positioned as Salesforce words them (contracts/salesforce.md §1.8).
+r"""SOQL errors worded and positioned as Salesforce words them (contracts/salesforce.md §1.8).
 
 A query error's message quotes the statement around the fault, puts a caret under it, and
 names the row and column, then the reason::
 
-    \\nSELECT Bogus FROM Account\\n       ^\\nERROR at Row:1:Column:8\\nNo such column 'Bogus' …
+    \nSELECT Bogus FROM Account\n       ^\nERROR at Row:1:Column:8\nNo such column 'Bogus' …
 
 Observed in public error logs; how much of a long line Salesforce quotes is UNCONFIRMED: here
 up to 40 characters before the fault and 60 after, cut at a space, which keeps every

@@ -1,6 +1,6 @@
 """The SOQL dialect the emulator understands: its lark grammar, its parser, its syntax errors.
 
-The subset of contracts/salesforce.md §1.2–1.4 and §6: field lists with dot paths, child
+The subset of contracts/salesforce.md §1.2-§1.4 and §6: field lists with dot paths, child
 subqueries (nested), ``COUNT()`` / ``COUNT(field)``, WHERE with AND / OR / NOT and parentheses,
 comparisons, ``[NOT] IN``, ``LIKE``, every literal of §1.4, ORDER BY … NULLS FIRST|LAST, LIMIT
 and OFFSET. As in Salesforce, keywords are reserved, and AND and OR cannot be mixed at one level
@@ -240,7 +240,9 @@ def _syntax_error(soql: str, error: UnexpectedInput) -> SoqlError:
         return unexpected_token(soql, _pos(error.token), str(error.token))
     if isinstance(error, UnexpectedCharacters):
         pos = ast.Position(error.line, error.column)
-        reason = f"line {error.line}:{error.column} no viable alternative at character '{error.char}'"
+        reason = (
+            f"line {error.line}:{error.column} no viable alternative at character '{error.char}'"
+        )
         return malformed(soql, pos, reason)
     lines = soql.split("\n")
     return unexpected_token(soql, ast.Position(len(lines), len(lines[-1]) + 1), "<EOF>")

@@ -1,7 +1,7 @@
-"""SOQL literals: quoted-string escapes, LIKE patterns, dates, datetimes and date literals.
+r"""SOQL literals: quoted-string escapes, LIKE patterns, dates, datetimes and date literals.
 
 Escapes follow contracts/salesforce.md §1.4 (Salesforce "Quoted String Escape Sequences"):
-``\\n \\r \\t \\b \\f`` in either case, ``\\" \\' \\\\``, ``\\uXXXX``, and ``\\% \\_`` only inside a
+``\n \r \t \b \f`` in either case, ``\" \' \\``, ``\uXXXX``, and ``\% \_`` only inside a
 LIKE pattern; any other backslash is an error. Date literals (``TODAY``, ``LAST_N_DAYS:n`` …)
 are ranges of whole days in the running user's time zone; the emulator's integration user is on
 UTC, and weeks start on Sunday (en_US) — both simplifications of §1.4's "user's locale/TZ".
@@ -65,9 +65,8 @@ def _escape(raw: str, i: int, like: bool) -> tuple[str, int]:
     if follower == "u" and _HEX4.fullmatch(raw, i + 2, i + 6):
         return _unicode(raw, i)
     sequence = raw[i : i + 2]
-    raise LiteralError(
-        f"Invalid string literal '{raw}'. Illegal character sequence '{sequence}' in string literal."
-    )
+    reason = f"Illegal character sequence '{sequence}' in string literal."
+    raise LiteralError(f"Invalid string literal '{raw}'. {reason}")
 
 
 def _unicode(raw: str, i: int) -> tuple[str, int]:
@@ -88,10 +87,12 @@ def plain_string(raw: str) -> str:
 
 
 def like_pattern(raw: str) -> re.Pattern[str]:
-    """A LIKE pattern as a regex: case-insensitive, ``%`` any run, ``_`` one character."""
-    regex = "".join(
-        WILDCARDS[text] if wildcard else re.escape(text) for text, wildcard in unescape(raw, like=True)
-    )
+    """A LIKE pattern as a regex over upper-cased text: ``%`` any run, ``_`` one character.
+
+    SOQL's LIKE is case-insensitive; values are upper-cased before matching, as for ``=``.
+    """
+    pieces = unescape(raw, like=True)
+    regex = "".join(WILDCARDS[text] if wild else re.escape(text.upper()) for text, wild in pieces)
     return re.compile(regex, re.IGNORECASE | re.DOTALL)
 
 

@@ -125,10 +125,11 @@ class RecordStore:
 
     def records(self, sobject: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         """Every record of ``sobject`` in creation order; deleted ones only for queryAll."""
-        sql = "SELECT doc FROM records WHERE sobject=?" + (
-            "" if include_deleted else " AND deleted=0"
+        if include_deleted:
+            return self._docs("SELECT doc FROM records WHERE sobject=? ORDER BY seq", (sobject,))
+        return self._docs(
+            "SELECT doc FROM records WHERE sobject=? AND deleted=0 ORDER BY seq", (sobject,)
         )
-        return self._docs(sql + " ORDER BY seq", (sobject,))
 
     def get(self, sobject: str, record_id: str) -> dict[str, Any] | None:
         """The record of ``sobject`` with this 15- or 18-character Id, deleted or not."""

@@ -1,0 +1,270 @@
+"""Run history: one row per deal workflow, from trigger to outcome.
+
+A run is keyed by its workflow id (``deal:<OpportunityId>:<SystemModstamp>``), so recording the
+start is idempotent: a repeated notification, or a step replayed after a crash, finds the row
+already there. The dashboard's figures (latency percentiles, deals per hour) are computed here
+from the same rows the run list shows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from dealbridge.db.dialect import upsert_insert
+from dealbridge.db.ledger_errors import LedgerError, NotInLedgerError
+from dealbridge.db.models import FINISHED_STATUSES, RUN_STATUSES, TRIGGERS, Run
+from dealbridge.db.timestamps import ensure_aware, utc_now
+
+SUCCESS_STATUSES = ("synced", "unchanged")
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """The run list's filters; ``None`` means "any". Time bounds apply to ``received_at``."""
+
+    status: str | None = None
+    opportunity: str | None = None
+    trigger: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HourCount:
+    """Runs finished in one hour (UTC), by status."""
+
+    hour: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def start_run(
+    session: Session,
+    *,
+    workflow_id: str,
+    opportunity_id: str,
+    trigger: str,
+    account_id: str | None = None,
+    trigger_ref: str | None = None,
+    system_modstamp: datetime | None = None,
+    flow: str | None = None,
+    flow_version: int | None = None,
+    received_at: datetime | None = None,
+    deal_graph: dict[str, Any] | None = None,
+) -> Run:
+    """Record that a workflow was queued, or return its run when it already exists.
+
+    Safe under any number of concurrent callers: the insert is ``ON CONFLICT DO NOTHING`` on the
+    unique workflow id, so exactly one row exists afterwards and every caller gets it.
+    """
+    _check(trigger, TRIGGERS, "trigger")
+    values = {
+        "id": str(uuid.uuid4()),
+        "workflow_id": workflow_id,
+        "opportunity_id": opportunity_id,
+        "account_id": account_id,
+        "trigger": trigger,
+        "trigger_ref": trigger_ref,
+        "system_modstamp": system_modstamp,
+        "flow": flow,
+        "flow_version": flow_version,
+        "status": "queued",
+        "received_at": ensure_aware(received_at or utc_now(), "received_at"),
+        "step_timings": [],
+        "api_calls": {},
+        "records_written": 0,
+        "records_unchanged": 0,
+        "deal_graph": deal_graph,
+    }
+    insert = upsert_insert(session, Run).values(**values)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["workflow_id"]))
+    run = get_run_by_workflow(session, workflow_id)
+    if run is None:  # pragma: no cover - the row was just inserted or already there
+        raise LedgerError(f"run for workflow {workflow_id} vanished after insert")
+    return run
+
+
+def mark_running(
+    session: Session,
+    run_id: str,
+    *,
+    started_at: datetime | None = None,
+    deal_graph: dict[str, Any] | None = None,
+    flow: str | None = None,
+    flow_version: int | None = None,
+) -> Run:
+    """Move a queued run to running; a finished run is left as it is (a replayed step)."""
+    run = _require(session, run_id)
+    if run.status in FINISHED_STATUSES:
+        return run
+    run.status = "running"
+    run.started_at = run.started_at or ensure_aware(started_at or utc_now(), "started_at")
+    run.deal_graph = deal_graph if deal_graph is not None else run.deal_graph
+    run.flow = flow or run.flow
+    run.flow_version = flow_version if flow_version is not None else run.flow_version
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    run_id: str,
+    *,
+    status: str,
+    finished_at: datetime | None = None,
+    step_timings: list[dict[str, Any]] | None = None,
+    api_calls: dict[str, Any] | None = None,
+    records_written: int = 0,
+    records_unchanged: int = 0,
+    plan: dict[str, Any] | None = None,
+    deal_graph: dict[str, Any] | None = None,
+    error_id: int | None = None,
+) -> Run:
+    """Record a run's outcome; calling it again with the same facts changes nothing.
+
+    ``latency_ms`` is measured from ``received_at`` (the trigger), not ``started_at``: it is the
+    wait a finance user sees, queueing included.
+    """
+    _check(status, FINISHED_STATUSES, "finished status")
+    run = _require(session, run_id)
+    finished = ensure_aware(finished_at or utc_now(), "finished_at")
+    run.status = status
+    run.finished_at = finished
+    run.started_at = run.started_at or finished
+    run.latency_ms = max(0, round((finished - run.received_at).total_seconds() * 1000))
+    run.step_timings = list(step_timings or [])
+    run.api_calls = dict(api_calls or {})
+    run.records_written = records_written
+    run.records_unchanged = records_unchanged
+    run.plan = plan if plan is not None else run.plan
+    run.deal_graph = deal_graph if deal_graph is not None else run.deal_graph
+    run.error_id = error_id
+    session.flush()
+    return run
+
+
+def get_run(session: Session, run_id: str) -> Run | None:
+    """The run with this id, or ``None``."""
+    return session.get(Run, run_id)
+
+
+def get_run_by_workflow(session: Session, workflow_id: str) -> Run | None:
+    """The run of this workflow id, or ``None``."""
+    return session.scalars(select(Run).where(Run.workflow_id == workflow_id)).one_or_none()
+
+
+def list_runs(
+    session: Session, filters: RunFilter | None = None, *, limit: int = 50, offset: int = 0
+) -> list[Run]:
+    """Runs matching ``filters``, newest trigger first."""
+    query = _filtered(select(Run), filters or RunFilter())
+    query = query.order_by(Run.received_at.desc(), Run.id).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def count_runs(session: Session, filters: RunFilter | None = None) -> int:
+    """How many runs match ``filters`` (the run list's pager)."""
+    query = _filtered(select(func.count()).select_from(Run), filters or RunFilter())
+    return int(session.scalar(query) or 0)
+
+
+def latency_percentiles(
+    session: Session,
+    since: datetime,
+    percentiles: tuple[float, ...] = (50.0, 95.0),
+    statuses: tuple[str, ...] = SUCCESS_STATUSES,
+) -> dict[float, float | None]:
+    """Trigger → done latency (ms) of runs finished since ``since``, by percentile.
+
+    Computed in Python with linear interpolation: SQLite has no ``percentile_cont`` and a
+    dashboard window holds few enough runs to read one integer column of each.
+    """
+    query = select(Run.latency_ms).where(
+        Run.finished_at >= ensure_aware(since, "since"),
+        Run.status.in_(statuses),
+        Run.latency_ms.is_not(None),
+    )
+    values = sorted(int(value) for value in session.scalars(query))
+    return {p: _percentile(values, p) for p in percentiles}
+
+
+def counts_by_hour(
+    session: Session, since: datetime, until: datetime | None = None
+) -> list[HourCount]:
+    """Finished runs per UTC hour and status, with an entry (maybe empty) for every hour.
+
+    Bucketed in Python so the hour is the same on both engines (no ``date_trunc`` on SQLite).
+    """
+    start = _hour(ensure_aware(since, "since"))
+    end = _hour(ensure_aware(until or utc_now(), "until"))
+    query = select(Run.finished_at, Run.status).where(
+        Run.finished_at >= start, Run.finished_at < end + timedelta(hours=1)
+    )
+    buckets: dict[datetime, Counter[str]] = {}
+    for finished_at, status in session.execute(query):
+        buckets.setdefault(_hour(finished_at), Counter())[status] += 1
+    hours = int((end - start) / timedelta(hours=1)) + 1
+    slots = (start + timedelta(hours=i) for i in range(hours))
+    return [HourCount(slot, dict(buckets.get(slot, Counter()))) for slot in slots]
+
+
+def _filtered(query: Select[Any], filters: RunFilter) -> Select[Any]:
+    if filters.status is not None:
+        query = query.where(Run.status == filters.status)
+    if filters.opportunity is not None:
+        query = query.where(Run.opportunity_id == filters.opportunity)
+    if filters.trigger is not None:
+        query = query.where(Run.trigger == filters.trigger)
+    if filters.since is not None:
+        query = query.where(Run.received_at >= ensure_aware(filters.since, "since"))
+    if filters.until is not None:
+        query = query.where(Run.received_at < ensure_aware(filters.until, "until"))
+    return query
+
+
+def _require(session: Session, run_id: str) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotInLedgerError(f"no run with id {run_id}")
+    return run
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise LedgerError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+
+
+def _hour(value: datetime) -> datetime:
+    return value.replace(minute=0, second=0, microsecond=0)
+
+
+def _percentile(values: list[int], percentile: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    position = (len(values) - 1) * percentile / 100.0
+    lower = int(position)
+    upper = min(lower + 1, len(values) - 1)
+    return values[lower] + (values[upper] - values[lower]) * (position - lower)
+
+
+__all__ = [
+    "RUN_STATUSES",
+    "HourCount",
+    "RunFilter",
+    "count_runs",
+    "counts_by_hour",
+    "finish_run",
+    "get_run",
+    "get_run_by_workflow",
+    "latency_percentiles",
+    "list_runs",
+    "mark_running",
+    "start_run",
+]

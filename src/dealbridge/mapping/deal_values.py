@@ -1,0 +1,135 @@
+"""Salesforce field values read leniently: numbers, texts, picklists as the views need them.
+
+A deal graph may arrive as ``DealGraph`` (``Decimal`` numbers, ``date`` objects), as JSON
+(floats, ISO strings) or hand-written (ints, numeric text), and any field may be null or, in a
+damaged record, of an unexpected type. The views never fail on such a value: an unreadable
+number is ``None`` and the flow's rules then report the gap in words a finance user reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+# CPQ billing frequencies (contracts/salesforce.md §4) → NetSuite interval frequencies (§3).
+_FREQUENCIES = {
+    "monthly": "MONTHLY",
+    "month": "MONTHLY",
+    "quarterly": "QUARTERLY",
+    "quarter": "QUARTERLY",
+    "semiannual": "SEMIANNUALLY",
+    "semiannually": "SEMIANNUALLY",
+    "semi-annual": "SEMIANNUALLY",
+    "semi-annually": "SEMIANNUALLY",
+    "annual": "ANNUALLY",
+    "annually": "ANNUALLY",
+    "yearly": "ANNUALLY",
+}
+FREQUENCY_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "SEMIANNUALLY": 6, "ANNUALLY": 12}
+_ONE_TIME = frozenset({"one-time", "onetime", "one time", "one_time"})
+
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+def record(value: Any) -> Mapping[str, Any]:
+    """A related record, or an empty mapping when it is null (or, in damaged data, not one)."""
+    return value if isinstance(value, Mapping) else _EMPTY
+
+
+def number(value: Any) -> float | None:
+    """A finite float from a number or numeric text; anything else is None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | Decimal):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def text(value: Any) -> str | None:
+    """A non-empty string, or None (Salesforce sends null for empty fields)."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    return str(value)
+
+
+def iso_date(value: Any) -> str | None:
+    """A date as ``YYYY-MM-DD`` text; other text passes through for the date rule to judge."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return text(value)
+
+
+def line_number(value: Any) -> int | float | None:
+    """``SBQQ__Number__c`` as people read it: 3, not 3.0."""
+    found = number(value)
+    if found is None:
+        return None
+    return int(found) if found.is_integer() else found
+
+
+def normalise_frequency(value: str | None) -> str | None:
+    """``Monthly`` → ``MONTHLY``, ``Annual`` → ``ANNUALLY``…; unknown ones (Invoice Plan) None."""
+    if value is None:
+        return None
+    return _FREQUENCIES.get(value.strip().lower())
+
+
+def charge_kind(line: Mapping[str, Any], product: Mapping[str, Any]) -> str:
+    """``recurring``, ``one_time`` or ``usage``, from the line's charge type, else the product's.
+
+    A line without any charge type is recurring unless its subscription type says one-time:
+    Salesforce Billing leaves the frequency of one-time products blank, never their type.
+    """
+    charge = text(line.get("SBQQ__ChargeType__c")) or text(product.get("SBQQ__ChargeType__c"))
+    if charge is not None:
+        lowered = charge.strip().lower()
+        if lowered in _ONE_TIME:
+            return "one_time"
+        if lowered == "usage":
+            return "usage"
+        return "recurring"
+    subscription = text(line.get("SBQQ__SubscriptionType__c")) or text(
+        product.get("SBQQ__SubscriptionType__c")
+    )
+    if subscription is not None and subscription.strip().lower() in _ONE_TIME:
+        return "one_time"
+    return "recurring"
+
+
+def billing_mode(line: Mapping[str, Any], product: Mapping[str, Any]) -> str:
+    """``IN_ARREARS`` when CPQ bills the line in arrears, else ``IN_ADVANCE`` (its default)."""
+    kind = text(line.get("SBQQ__BillingType__c")) or text(product.get("SBQQ__BillingType__c"))
+    return "IN_ARREARS" if kind is not None and kind.strip().lower() == "arrears" else "IN_ADVANCE"
+
+
+def plain(value: Any) -> Any:
+    """A ``DealGraph`` dump as JSON-like data: whole ``Decimal`` → int, others float, dates ISO.
+
+    Dates become text because every flow writes them as ``YYYY-MM-DD`` (contracts/netsuite.md
+    §2) and compares them as text, which orders ISO dates correctly.
+    """
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, Decimal):
+        whole = value.is_finite() and value == value.to_integral_value()
+        return int(value) if whole else float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
