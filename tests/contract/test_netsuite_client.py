@@ -582,4 +582,3 @@ async def test_twenty_concurrent_upserts_make_one_record(
     stored = [r for r in control.records("customer") if r.get("externalId") == external_id]
     assert [r["id"] for r in stored] == [ids[0]]
     assert control.stats()["max_in_flight"] > 1  # the calls really overlapped
-

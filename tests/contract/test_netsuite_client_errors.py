@@ -521,7 +521,12 @@ async def test_logs_call_records_and_errors_hold_no_credentials(
         except ConnectorError as error:
             errors.append(error)
 
-    assert [type(e) for e in errors] == [RemoteRejectedError, NotFoundError, TransientError, AuthError]
+    assert [type(e) for e in errors] == [
+        RemoteRejectedError,
+        NotFoundError,
+        TransientError,
+        AuthError,
+    ]
     secrets = clients.secrets()
     if mode != "tba":
         assert good.wire.access_tokens() and good.wire.client_assertions()  # known, so checked

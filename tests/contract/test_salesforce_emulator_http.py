@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.salesforce_org import DATA, SalesforceOrg, salesforce_process
+from tests.support.salesforce_org import DATA, SalesforceOrg, api_usage, salesforce_process
 
 LOCATOR = re.compile(r"^/services/data/v65\.0/query/01g[A-Za-z0-9]{15}-(\d+)$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$")
@@ -36,13 +36,6 @@ def org(emulator: SalesforceOrg) -> SalesforceOrg:
 
 def accounts(count: int, prefix: str = "Bulk") -> list[dict[str, Any]]:
     return [{"Name": f"{prefix} {n:05d}"} for n in range(count)]
-
-
-def usage(response: Any) -> int:
-    """The used count of ``Sforce-Limit-Info``, parsed as simple-salesforce does (§1.7)."""
-    match = re.match(r"[^-]?api-usage=(\d+)/(\d+)", response.headers["sforce-limit-info"])
-    assert match is not None
-    return int(match.group(1))
 
 
 def error_code(response: Any) -> str:
@@ -82,7 +75,7 @@ def test_every_rest_response_carries_limit_info_and_counts_calls(org: Salesforce
     first = org.rest.get(f"{DATA}/limits")
     second = org.query("SELECT Id FROM Account")
     bad = org.query("SELECT FROM")
-    used = [usage(response) for response in (first, second, bad)]
+    used = [api_usage(response) for response in (first, second, bad)]
     assert used == [used[0], used[0] + 1, used[0] + 2]
     assert first.json()["DailyApiRequests"]["Max"] == 100_000
 

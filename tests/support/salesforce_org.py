@@ -6,6 +6,7 @@ No dealbridge client code is used: requests are built here from the emulator's f
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -80,8 +81,10 @@ class SalesforceOrg:
     # -- control API ----------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """An empty org with start-up settings."""
+        """An empty org with start-up settings, and a fresh session for :attr:`rest`."""
         self.ok(self.control.post("/reset"))
+        token = self.ok(self.control.post("/tokens"))["access_token"]
+        self.rest.headers["Authorization"] = f"Bearer {token}"
 
     def seed(self, deals: int = 10, seed: int = 1) -> dict[str, Any]:
         """Load the generated org."""
@@ -104,6 +107,13 @@ class SalesforceOrg:
         """Every stored record of an sObject (deleted ones too)."""
         rows: list[dict[str, Any]] = self.ok(self.control.get(f"/records/{sobject}"))
         return rows
+
+
+def api_usage(response: httpx.Response) -> int:
+    """The used count of ``Sforce-Limit-Info``, parsed as simple-salesforce does (§1.7)."""
+    match = re.match(r"[^-]?api-usage=(\d+)/(\d+)", response.headers["sforce-limit-info"])
+    assert match is not None, response.headers
+    return int(match.group(1))
 
 
 def jwt_assertion(info: Info, *, key: bytes | None = None, **changes: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dealbridge.cli.db import db_app
 from dealbridge.cli.demo import demo
 from dealbridge.cli.emulate import emulate_app
 
@@ -14,6 +15,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(emulate_app, name="emulate")
+app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 
 

@@ -114,9 +114,7 @@ class ApiCall(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("runs.id", ondelete="CASCADE")
-    )
+    run_id: Mapped[str] = mapped_column(String(36), ForeignKey("runs.id", ondelete="CASCADE"))
     system: Mapped[str] = mapped_column(String(32))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(Text)

@@ -61,7 +61,9 @@ class Failure:
         """The classification and remote coordinates a ``DealbridgeError`` carries."""
         context = dict(error.context)
         remote = error if isinstance(error, ConnectorError) else None
-        field_path = error.field_path if isinstance(error, ConnectorError | ValidationError) else None
+        field_path = (
+            error.field_path if isinstance(error, ConnectorError | ValidationError) else None
+        )
         return cls(
             failure_type=error.failure_type,
             message=error.message,

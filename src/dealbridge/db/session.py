@@ -147,4 +147,5 @@ def _postgres_engine(url: URL, options: dict[str, Any]) -> Engine:
         "options": "-c timezone=UTC",
         **options.pop("connect_args", {}),
     }
-    return create_engine(url, connect_args=connect_args, **{**POSTGRES_POOL, **options})
+    pool = {} if "poolclass" in options else POSTGRES_POOL  # NullPool takes no sizes
+    return create_engine(url, connect_args=connect_args, **{**pool, **options})

@@ -1,9 +1,10 @@
 """Date transforms: ``date``, ``datetime_utc``, ``add_months``, ``add_days``.
 
-Input is what Salesforce sends — ``'2024-03-01'`` for a date field, ``'2013-05-20T20:49:32.000+0000'``
-for a datetime (``Z``, ``+00:00`` and other offsets are accepted too) — or a ``date``/``datetime``
-object from a hook. Datetimes with an offset are converted to UTC before anything else; a datetime
-without one is taken as UTC. Results are text, so transforms chain:
+Input is what Salesforce sends — ``'2024-03-01'`` for a date field,
+``'2013-05-20T20:49:32.000+0000'`` for a datetime (``Z``, ``+00:00`` and other offsets are
+accepted too) — or a ``date``/``datetime`` object from a hook. Datetimes with an offset are
+converted to UTC before anything else; a datetime without one is taken as UTC. Results are text,
+so transforms chain:
 ``quote.SBQQ__StartDate__c | add_months(12) | add_days(-1) | date('%m/%d/%Y')``.
 """
 

@@ -44,7 +44,7 @@ class Compiled:
 
     fn: Evaluator
     constant: Any = _NOT_CONSTANT
-    path: tuple[str, tuple[str, ...]] | None = None
+    path: tuple[str, tuple[str | int, ...]] | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -66,12 +66,12 @@ class Compiler:
     source: str
     registry: FunctionRegistry
     names: set[str] = field(default_factory=set)
-    paths: set[tuple[str, ...]] = field(default_factory=set)
+    paths: set[tuple[str | int, ...]] = field(default_factory=set)
     functions: set[str] = field(default_factory=set)
     lookups: set[str] = field(default_factory=set)
     _depth: int = 0
 
-    def compile(self, node: Tree | Token) -> Compiled:
+    def compile(self, node: Tree[Token] | Token) -> Compiled:
         """The closure for ``node`` and everything below it."""
         if self._depth >= MAX_DEPTH:
             raise self._error(f"the expression nests deeper than {MAX_DEPTH} levels", node)
@@ -83,7 +83,7 @@ class Compiler:
         finally:
             self._depth -= 1
 
-    def stage(self, tree: Tree) -> tuple[RegisteredFunction, list[Compiled]]:
+    def stage(self, tree: Tree[Token]) -> tuple[RegisteredFunction, list[Compiled]]:
         """A pipeline stage ``name(arg, …)``: the function and its compiled extra arguments."""
         name, call_args = tree.children
         assert isinstance(name, Token)  # noqa: S101 - the grammar guarantees it
@@ -92,36 +92,36 @@ class Compiler:
 
     # --- leaves -------------------------------------------------------------------------
 
-    def _name(self, tree: Tree) -> Compiled:
+    def _name(self, tree: Tree[Token]) -> Compiled:
         root = str(tree.children[0])
         self.names.add(root)
         self.paths.add((root,))
         return Compiled(ops.path(root, ()), path=(root, ()))
 
-    def _string(self, tree: Tree) -> Compiled:
+    def _string(self, tree: Tree[Token]) -> Compiled:
         token = tree.children[0]
         assert isinstance(token, Token)  # noqa: S101 - the grammar guarantees it
         return constant(self._unescape(token))
 
-    def _integer(self, tree: Tree) -> Compiled:
+    def _integer(self, tree: Tree[Token]) -> Compiled:
         try:
             return constant(int(str(tree.children[0])))
         except ValueError:  # more digits than Python converts
             raise self._error("the number is too long", tree) from None
 
-    def _decimal(self, tree: Tree) -> Compiled:
+    def _decimal(self, tree: Tree[Token]) -> Compiled:
         return constant(float(str(tree.children[0])))
 
-    def _true(self, tree: Tree) -> Compiled:
+    def _true(self, tree: Tree[Token]) -> Compiled:
         return constant(True)
 
-    def _false(self, tree: Tree) -> Compiled:
+    def _false(self, tree: Tree[Token]) -> Compiled:
         return constant(False)
 
-    def _null(self, tree: Tree) -> Compiled:
+    def _null(self, tree: Tree[Token]) -> Compiled:
         return constant(None)
 
-    def _list(self, tree: Tree) -> Compiled:
+    def _list(self, tree: Tree[Token]) -> Compiled:
         items = self._items(tree.children[0])
         if all(item.is_constant for item in items):
             return constant([item.constant for item in items])
@@ -130,24 +130,30 @@ class Compiler:
 
     # --- paths --------------------------------------------------------------------------
 
-    def _attr(self, tree: Tree) -> Compiled:
+    def _attr(self, tree: Tree[Token]) -> Compiled:
         base = self.compile(tree.children[0])
         key = str(tree.children[1])
         if base.path is not None:
-            root, keys = base.path
-            keys = (*keys, key)
-            self.paths.add((root, *keys))
-            return Compiled(ops.path(root, keys), path=(root, keys))
+            return self._longer_path(base.path, key)
         return self._fold(ops.attribute(base.fn, key), [base], tree)
 
-    def _index(self, tree: Tree) -> Compiled:
+    def _index(self, tree: Tree[Token]) -> Compiled:
         base = self.compile(tree.children[0])
         key = self.compile(tree.children[1])
+        if base.path is not None and type(key.constant) in (str, int):
+            return self._longer_path(base.path, key.constant)
         return self._fold(ops.index(base.fn, key.fn), [base, key], tree)
+
+    def _longer_path(self, path: tuple[str, tuple[str | int, ...]], key: str | int) -> Compiled:
+        """``a.b`` then ``.c`` or ``[0]``: one closure walks the whole path."""
+        root, keys = path
+        keys = (*keys, key)
+        self.paths.add((root, *keys))
+        return Compiled(ops.path(root, keys), path=(root, keys))
 
     # --- operators ----------------------------------------------------------------------
 
-    def _binary(self, tree: Tree) -> Compiled:
+    def _binary(self, tree: Tree[Token]) -> Compiled:
         left = self.compile(tree.children[0])
         right = self.compile(tree.children[1])
         fn = ops.arithmetic(_ARITHMETIC[str(tree.data)], left.fn, right.fn)
@@ -155,11 +161,11 @@ class Compiler:
 
     _add = _sub = _mul = _div = _binary
 
-    def _neg(self, tree: Tree) -> Compiled:
+    def _neg(self, tree: Tree[Token]) -> Compiled:
         operand = self.compile(tree.children[0])
         return self._fold(ops.negate(operand.fn), [operand], tree)
 
-    def _compare(self, tree: Tree) -> Compiled:
+    def _compare(self, tree: Tree[Token]) -> Compiled:
         left = self.compile(tree.children[0])
         symbol = str(tree.children[1])
         right = self.compile(tree.children[2])
@@ -169,41 +175,41 @@ class Compiler:
             fn = ops.ordering(symbol, left.fn, right.fn)
         return self._fold(fn, [left, right], tree)
 
-    def _in_(self, tree: Tree, negated: bool = False) -> Compiled:
+    def _in_(self, tree: Tree[Token], negated: bool = False) -> Compiled:
         item = self.compile(tree.children[0])
         container = self.compile(tree.children[-1])
         if isinstance(container.constant, list) and not item.is_constant:
             return Compiled(ops.constant_membership(negated, item.fn, container.constant))
         return self._fold(ops.membership(negated, item.fn, container.fn), [item, container], tree)
 
-    def _not_in(self, tree: Tree) -> Compiled:
+    def _not_in(self, tree: Tree[Token]) -> Compiled:
         return self._in_(tree, negated=True)
 
-    def _and_(self, tree: Tree) -> Compiled:
+    def _and_(self, tree: Tree[Token]) -> Compiled:
         left, right = (self.compile(child) for child in tree.children)
         return self._fold(ops.both(left.fn, right.fn), [left, right], tree)
 
-    def _or_(self, tree: Tree) -> Compiled:
+    def _or_(self, tree: Tree[Token]) -> Compiled:
         left, right = (self.compile(child) for child in tree.children)
         return self._fold(ops.either(left.fn, right.fn), [left, right], tree)
 
-    def _not_(self, tree: Tree) -> Compiled:
+    def _not_(self, tree: Tree[Token]) -> Compiled:
         operand = self.compile(tree.children[0])
         return self._fold(ops.negation(operand.fn), [operand], tree)
 
     # --- calls and pipes ----------------------------------------------------------------
 
-    def _call(self, tree: Tree) -> Compiled:
+    def _call(self, tree: Tree[Token]) -> Compiled:
         name, call_args = tree.children
         assert isinstance(name, Token)  # noqa: S101 - the grammar guarantees it
         return self._invoke(name, self._arguments(call_args), tree)
 
-    def _pipe(self, tree: Tree) -> Compiled:
+    def _pipe(self, tree: Tree[Token]) -> Compiled:
         value, name, call_args = tree.children
         assert isinstance(name, Token)  # noqa: S101 - the grammar guarantees it
         return self._invoke(name, [self.compile(value), *self._arguments(call_args)], tree)
 
-    def _invoke(self, name: Token, args: list[Compiled], tree: Tree) -> Compiled:
+    def _invoke(self, name: Token, args: list[Compiled], tree: Tree[Token]) -> Compiled:
         function = self._function(name, len(args), args)
         fn = _caller(function, tuple(arg.fn for arg in args))
         if not function.pure:
@@ -224,12 +230,12 @@ class Compiler:
             self.lookups.add(args[0].constant)
         return function
 
-    def _arguments(self, call_args: Tree | None) -> list[Compiled]:
-        if call_args is None:
+    def _arguments(self, call_args: Tree[Token] | Token | None) -> list[Compiled]:
+        if not isinstance(call_args, Tree):
             return []
         return self._items(call_args.children[0])
 
-    def _items(self, arguments: Tree | Token | None) -> list[Compiled]:
+    def _items(self, arguments: Tree[Token] | Token | None) -> list[Compiled]:
         if arguments is None:
             return []
         assert isinstance(arguments, Tree)  # noqa: S101 - the grammar guarantees it
@@ -237,7 +243,7 @@ class Compiler:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _fold(self, fn: Evaluator, children: list[Compiled], tree: Tree) -> Compiled:
+    def _fold(self, fn: Evaluator, children: list[Compiled], tree: Tree[Token]) -> Compiled:
         """``fn`` as a constant when every input is one, evaluated now."""
         if not all(child.is_constant for child in children):
             return Compiled(fn)
@@ -272,7 +278,7 @@ class Compiler:
             out.append(_ESCAPES[escaped])
         return "".join(out)
 
-    def _error(self, reason: str, node: Tree | Token) -> ExpressionError:
+    def _error(self, reason: str, node: Tree[Token] | Token) -> ExpressionError:
         column = node.column if isinstance(node, Token) else getattr(node.meta, "column", None)
         return ExpressionError(reason, source=self.source, column=column)
 

@@ -92,9 +92,7 @@ class TransformError(ExpressionError):
         **kwargs: Passed to ``ExpressionError``.
     """
 
-    def __init__(
-        self, transform: str, problem: str, value: Any = _NO_VALUE, **kwargs: Any
-    ) -> None:
+    def __init__(self, transform: str, problem: str, value: Any = _NO_VALUE, **kwargs: Any) -> None:
         self.transform = transform
         self.value_type = None if value is _NO_VALUE else type_name(value)
         reason = f"{transform}: {problem}"

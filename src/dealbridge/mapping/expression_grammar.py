@@ -13,7 +13,7 @@ pipe needs parentheses: ``(opportunity.Type | lower) == 'new business'``.
 
 from __future__ import annotations
 
-from lark import Lark, Tree
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from dealbridge.mapping.expression_errors import ExpressionError
@@ -108,7 +108,7 @@ _READABLE = {
 }
 
 
-def parse(source: str, *, start: str = "expression") -> Tree:
+def parse(source: str, *, start: str = "expression") -> Tree[Token]:
     """Parse ``source`` into a lark tree.
 
     Args:
@@ -137,7 +137,7 @@ def _syntax_error(source: str, error: UnexpectedInput) -> ExpressionError:
         found = f"unexpected {error.token.value!r}"
         column = error.column
     elif isinstance(error, UnexpectedCharacters):
-        found = f"unexpected character {source[error.pos_in_stream]!r}"
+        found = _unexpected_character(source, error.pos_in_stream)
         column = error.column
     else:
         found = "unexpected end of expression"
@@ -150,11 +150,18 @@ def _syntax_error(source: str, error: UnexpectedInput) -> ExpressionError:
     )
 
 
+def _unexpected_character(source: str, position: int | None) -> str:
+    char = source[position] if position is not None and position < len(source) else ""
+    if char in "'\"":
+        return "unterminated string"
+    return f"unexpected character {char!r}"
+
+
 def _expected(error: UnexpectedInput) -> tuple[str, ...]:
     """Readable names of the terminals the parser would have accepted."""
     names: set[str] = set()
     if isinstance(error, UnexpectedToken) and error.interactive_parser is not None:
-        names = set(error.interactive_parser.accepts())
+        names = set(error.interactive_parser.accepts())  # type: ignore[no-untyped-call]
     elif isinstance(error, UnexpectedToken | UnexpectedEOF):
         names = set(error.expected)
     elif isinstance(error, UnexpectedCharacters):

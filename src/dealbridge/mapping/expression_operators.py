@@ -30,7 +30,6 @@ from dealbridge.mapping.value_text import type_name
 Evaluator = Callable[[Mapping[str, Any]], Any]
 
 _FAST_NUMBERS = (int, float)
-_SEQUENCES = (list, tuple)
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 _SYMBOLS = {
     operator.add: "+",
@@ -53,7 +52,7 @@ def step(value: Any, key: Any) -> Any:
             return value.get(key)
         except TypeError:  # an unhashable index such as a list
             return None
-    if type(value) in _SEQUENCES or isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):
         return _item(value, key)
     if isinstance(value, Mapping):
         try:
@@ -74,7 +73,7 @@ def _item(sequence: list[Any] | tuple[Any, ...], key: Any) -> Any:
         return None
 
 
-def path(root: str, keys: tuple[str, ...]) -> Evaluator:
+def path(root: str, keys: tuple[str | int, ...]) -> Evaluator:
     """``root.k1.k2…`` read from the scope; specialised by length because paths dominate."""
     if not keys:
         return lambda scope: scope.get(root)
@@ -136,9 +135,7 @@ def _arithmetic_slow(op: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
         if op is operator.truediv and not y:
             raise ExpressionError("division by zero")
         return op(x, y)
-    raise ExpressionError(
-        f"cannot apply '{_SYMBOLS[op]}' to {type_name(x)} and {type_name(y)}"
-    )
+    raise ExpressionError(f"cannot apply '{_SYMBOLS[op]}' to {type_name(x)} and {type_name(y)}")
 
 
 def _is_number(value: Any) -> bool:

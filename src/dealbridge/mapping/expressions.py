@@ -1,4 +1,4 @@
-"""The flow expression language: compiled expressions, templates and pipeline stages.
+r"""The flow expression language: compiled expressions, templates and pipeline stages.
 
 Why a small language of our own rather than Jinja or a general evaluator: flow files come from
 git, but a mapping must never be able to run code — no attribute access on Python objects, no
@@ -10,7 +10,7 @@ source text, so evaluating a path or a short pipe costs about a microsecond.
 
 The language, in one breath: paths ``account.Name`` and ``lines[0].SBQQ__Product__r.ProductCode``
 (null-safe: a missing key or a null along the way gives null); literals ``'text'`` / ``"text"``
-(escapes ``\\\\ \\' \\" \\n \\t``), integers, decimals (floats), ``true false null``; lists
+(escapes ``\\ \' \" \n \t``), integers, decimals (floats), ``true false null``; lists
 ``['A', 'B']``; ``== != < <= > >=``, ``in`` / ``not in``; ``and or not`` (short-circuit, Python
 truthiness: null, false, 0, '' and empty lists are false; ``and``/``or`` give an operand, so
 ``name or 'Unknown'`` works); ``+ - * /`` and unary minus; calls ``coalesce(a, b)``; pipes
@@ -25,15 +25,16 @@ place exactness matters — rounding money — is ``round``, which rounds half u
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
-from lark import Tree
+from lark import Token, Tree
 
 from dealbridge.errors import DealbridgeError
 from dealbridge.mapping.expression_compiler import Compiled, Compiler
 from dealbridge.mapping.expression_errors import ExpressionError, TransformError
 from dealbridge.mapping.expression_grammar import parse
+from dealbridge.mapping.expression_operators import Evaluator
 from dealbridge.mapping.functions import (
     DEFAULT_FUNCTIONS,
     LOOKUP_SCOPE_KEY,
@@ -63,6 +64,11 @@ class _Facts:
     """What static checks may ask of any compiled text: names, paths, functions, lookups."""
 
     __slots__ = ("functions", "lookups", "names", "paths")
+
+    names: frozenset[str]
+    paths: frozenset[tuple[str | int, ...]]
+    functions: frozenset[str]
+    lookups: frozenset[str]
 
     def __init__(self, sources: Sequence[Compiler | _Facts]) -> None:
         self.names = frozenset(name for source in sources for name in source.names)
@@ -94,11 +100,12 @@ class Expression:
         source: The expression text, as written in the flow.
     """
 
-    __slots__ = ("_compiled", "_facts", "source")
+    __slots__ = ("_compiled", "_facts", "_fn", "source")
 
     def __init__(self, source: str, compiled: Compiled, facts: _Facts) -> None:
         self.source = source
         self._compiled = compiled
+        self._fn = compiled.fn  # one attribute load less per evaluation
         self._facts = facts
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
@@ -110,7 +117,7 @@ class Expression:
                 as a NetSuite outage) pass through unchanged so they keep their retry class.
         """
         try:
-            return self._compiled.fn(scope)
+            return self._fn(scope)
         except Exception as error:
             _reraise(error, self.source, "expression")
 
@@ -120,7 +127,7 @@ class Expression:
         return self._facts.names
 
     @property
-    def paths(self) -> frozenset[tuple[str, ...]]:
+    def paths(self) -> frozenset[tuple[str | int, ...]]:
         """Literal dotted paths read, each prefix included: ``('const', 'x')``, ``('const',)``."""
         return self._facts.paths
 
@@ -150,11 +157,12 @@ class Template:
         source: The template text, as written in the flow.
     """
 
-    __slots__ = ("_facts", "_parts", "source")
+    __slots__ = ("_facts", "_parts", "_render", "source")
 
-    def __init__(self, source: str, parts: tuple[str | Compiled, ...], facts: _Facts) -> None:
+    def __init__(self, source: str, parts: list[str | Evaluator], facts: _Facts) -> None:
         self.source = source
-        self._parts = parts
+        self._parts = _merge_text(parts)
+        self._render = _renderer(self._parts)
         self._facts = facts
 
     def render(self, scope: Mapping[str, Any]) -> str:
@@ -167,10 +175,7 @@ class Template:
             ExpressionError: A hole failed; the message names this template.
         """
         try:
-            return "".join(
-                part if type(part) is str else display(part.fn(scope))  # type: ignore[union-attr]
-                for part in self._parts
-            )
+            return self._render(scope)
         except Exception as error:
             _reraise(error, self.source, "template")
 
@@ -180,7 +185,7 @@ class Template:
         return self._facts.names
 
     @property
-    def paths(self) -> frozenset[tuple[str, ...]]:
+    def paths(self) -> frozenset[tuple[str | int, ...]]:
         """Literal dotted paths read by the holes."""
         return self._facts.paths
 
@@ -192,10 +197,38 @@ class Template:
     @property
     def is_constant(self) -> bool:
         """True for plain text (no holes)."""
-        return all(type(part) is str for part in self._parts)
+        return all(isinstance(part, str) for part in self._parts)
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
+
+
+def _merge_text(parts: list[str | Evaluator]) -> tuple[str | Evaluator, ...]:
+    """Adjacent text pieces joined, empty ones dropped."""
+    merged: list[str | Evaluator] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif part != "":
+            merged.append(part)
+    return tuple(merged)
+
+
+def _renderer(parts: tuple[str | Evaluator, ...]) -> Callable[[Mapping[str, Any]], str]:
+    """One closure for the whole template, specialised for the usual "prefix-{{ id }}"."""
+    holes = [part for part in parts if not isinstance(part, str)]
+    if not holes:
+        text = "".join(part for part in parts if isinstance(part, str))
+        return lambda scope: text
+    if len(holes) == 1:
+        at = parts.index(holes[0])
+        prefix = "".join(p for p in parts[:at] if isinstance(p, str))
+        suffix = "".join(p for p in parts[at + 1 :] if isinstance(p, str))
+        hole = holes[0]
+        return lambda scope: prefix + display(hole(scope)) + suffix
+    return lambda scope: "".join(
+        part if isinstance(part, str) else display(part(scope)) for part in parts
+    )
 
 
 class PipeStage:
@@ -240,7 +273,7 @@ class PipeStage:
         return self._facts.names
 
     @property
-    def paths(self) -> frozenset[tuple[str, ...]]:
+    def paths(self) -> frozenset[tuple[str | int, ...]]:
         """Literal dotted paths read by the arguments."""
         return self._facts.paths
 
@@ -301,7 +334,7 @@ def _expression(source: str, registry: FunctionRegistry, version: int) -> Expres
     return Expression(source, compiled, _Facts([compiler]))
 
 
-def _compile_tree(compiler: Compiler, tree: Tree) -> Compiled:
+def _compile_tree(compiler: Compiler, tree: Tree[Token]) -> Compiled:
     try:
         return compiler.compile(tree)
     except RecursionError:
@@ -318,21 +351,21 @@ def _stage(source: str, registry: FunctionRegistry, version: int) -> PipeStage:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _template(source: str, registry: FunctionRegistry, version: int) -> Template:
-    parts: list[str | Compiled] = []
+    parts: list[str | Evaluator] = []
     holes: list[_Facts] = []
     for piece in _split_template(source):
         if isinstance(piece, str):
-            if piece:
-                parts.append(piece)
+            parts.append(piece)
             continue
         offset, text = piece
         try:
             compiled = _expression(text, registry, version)
         except ExpressionError as error:
             raise error.shifted(offset, source, "template") from None
-        parts.append(compiled._compiled)
+        constant = compiled._compiled
+        parts.append(display(constant.constant) if constant.is_constant else compiled._fn)
         holes.append(compiled._facts)
-    return Template(source, tuple(parts), _Facts(holes))
+    return Template(source, parts, _Facts(holes))
 
 
 def _split_template(source: str) -> list[str | tuple[int, str]]:

@@ -1,5 +1,4 @@
-"""List transforms: ``join``, ``pluck``, ``sum``, ``min``, ``max``, ``unique``, ``first``, ``last``,
-``count``.
+"""List transforms: join, pluck, sum, min, max, unique, first, last and count.
 
 They work on lists such as the quote's lines: ``lines | pluck('SBQQ__NetTotal__c') | sum``.
 Nulls inside a list are skipped by ``join``, ``sum``, ``min`` and ``max`` (an empty Salesforce
@@ -18,7 +17,10 @@ from dealbridge.mapping.value_text import display
 
 
 def join(value: Any, separator: Any = ", ") -> Any:
-    """The items as text, joined: ``['A', null, 'B'] | join(' / ')`` → ``'A / B'``."""
+    """The items as text, joined by the separator; nulls are skipped.
+
+    ``['A', null, 'B'] | join(' / ')`` → ``'A / B'``.
+    """
     sep = text_arg("join", separator)
     if value is None:
         return None
@@ -26,7 +28,10 @@ def join(value: Any, separator: Any = ", ") -> Any:
 
 
 def pluck(value: Any, key: Any) -> Any:
-    """The ``key`` of each item: ``lines | pluck('ProductCode')``; null for non-mappings."""
+    """The ``key`` of each item, null for items that are not mappings.
+
+    ``lines | pluck('ProductCode')`` → ``['P-1', 'P-2']``.
+    """
     name = text_arg("pluck", key)
     if value is None:
         return None
@@ -53,7 +58,7 @@ def total(value: Any) -> Any:
     items = _numbers("sum", value)
     if all(isinstance(item, int) for item in items):
         return sum(items)
-    exact = sum((Decimal(repr(item)) if isinstance(item, float) else Decimal(item)) for item in items)
+    exact = sum(Decimal(repr(item)) if isinstance(item, float) else Decimal(item) for item in items)
     return float(exact)
 
 

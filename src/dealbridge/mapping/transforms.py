@@ -40,16 +40,22 @@ _FALSE_TEXT = frozenset({"false", "no", "n", "0"})
 
 def trim(value: Any) -> Any:
     """Remove leading and trailing whitespace: ``'  Acme  ' | trim`` → ``'Acme'``."""
+    if type(value) is str:
+        return value.strip()
     return None if value is None else text_arg("trim", value).strip()
 
 
 def upper(value: Any) -> Any:
     """Upper-case text: ``'eur' | upper`` → ``'EUR'``."""
+    if type(value) is str:
+        return value.upper()
     return None if value is None else text_arg("upper", value).upper()
 
 
 def lower(value: Any) -> Any:
     """Lower-case text: ``'Annual' | lower`` → ``'annual'``."""
+    if type(value) is str:
+        return value.lower()
     return None if value is None else text_arg("lower", value).lower()
 
 
@@ -59,10 +65,10 @@ def title(value: Any) -> Any:
 
 
 def truncate(value: Any, length: Any) -> Any:
-    """Keep at most ``length`` characters: ``name | truncate(83)``.
+    """Keep at most ``length`` characters.
 
-    Only shortens; reporting the truncation is the job of a ``max_length`` rule with
-    ``on_violation: truncate``, which says what was cut in the run's warnings.
+    ``account.Name | truncate(83)``. Only shortens; reporting the truncation is the job of a
+    ``max_length`` rule with ``on_violation: truncate``, which says what was cut.
     """
     limit = int_arg("truncate", length)
     if limit < 0:
@@ -71,7 +77,10 @@ def truncate(value: Any, length: Any) -> Any:
 
 
 def default(value: Any, fallback: Any) -> Any:
-    """``fallback`` when the value is null or empty text: ``contact.Phone | default('n/a')``."""
+    """The fallback when the value is null or empty text, else the value.
+
+    ``contact.Phone | default('n/a')``.
+    """
     return fallback if value is None or value == "" else value
 
 
@@ -89,12 +98,21 @@ def round_half_up(value: Any, places: Any = 2) -> Any:
         raise TransformError("round", "expects a number", value)
     if not -10 <= digits <= 10:
         raise TransformError("round", "expects between -10 and 10 places", places)
+    if digits > 0 and type(value) is float and _has_at_most(value, digits):
+        return value  # already short enough, as most prices are: skip Decimal
     exact = value if isinstance(value, Decimal) else Decimal(repr(value))
     try:
         rounded = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise TransformError("round", "cannot round", value) from None
     return int(rounded) if digits <= 0 else float(rounded)
+
+
+def _has_at_most(value: float, places: int) -> bool:
+    """True when the float, as written, has no more than ``places`` decimals (and is finite)."""
+    text = repr(value)
+    dot = text.find(".")
+    return dot >= 0 and "e" not in text and len(text) - dot - 1 <= places
 
 
 def number(value: Any) -> Any:
@@ -205,9 +223,10 @@ def digits(value: Any) -> Any:
 
 
 def slug(value: Any) -> Any:
-    """Letters, digits, ``_`` and ``-`` only, for external ids: ``'Müller & Co.'`` → ``'Muller-Co'``.
+    """Letters, digits, ``_`` and ``-`` only, for external ids.
 
-    Accents are dropped (``ü`` → ``u``); every other run of characters becomes one ``-``.
+    ``'Müller & Co.' | slug`` → ``'Muller-Co'``. Accents are dropped (``ü`` → ``u``); every
+    other run of characters becomes one ``-``.
     """
     if value is None:
         return None

@@ -220,7 +220,9 @@ _PREFIXES = {
 }
 
 
-def run(soql: str, *, include_deleted: bool = False, source: MemorySource | None = None) -> SoqlResult:
+def run(
+    soql: str, *, include_deleted: bool = False, source: MemorySource | None = None
+) -> SoqlResult:
     """Execute against the fixture org at the fixed ``NOW``."""
     return execute_soql(
         soql, source or MemorySource(ORG), api_version=VERSION, include_deleted=include_deleted,

@@ -1,5 +1,7 @@
 """Invalid SOQL: the error code, the reason, and where Salesforce would point (§1.8)."""
 
+# ruff: noqa: S608 - composing SOQL text from fixture values is what these tests do
+
 from __future__ import annotations
 
 import pickle

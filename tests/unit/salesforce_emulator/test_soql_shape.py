@@ -1,4 +1,6 @@
-"""The REST JSON shape of query results: the §4.1 deal query exactly, nesting, values, access path."""
+"""The REST JSON shape of results: the §4.1 deal query exactly, nesting, values, access path."""
+
+# ruff: noqa: S608 - composing SOQL text from fixture values is what these tests do
 
 from __future__ import annotations
 
@@ -23,14 +25,17 @@ from tests.unit.salesforce_emulator.soql_support import (
     url,
 )
 
-DEAL_QUERY = """SELECT Id, Name, StageName, IsWon, CloseDate, Amount, CurrencyIsoCode, SBQQ__Contracted__c,
-  Account.Id, Account.Name, Account.BillingCity, Account.BillingCountry,
-  SBQQ__PrimaryQuote__c, SBQQ__PrimaryQuote__r.SBQQ__StartDate__c, SBQQ__PrimaryQuote__r.SBQQ__EndDate__c,
-  SBQQ__PrimaryQuote__r.SBQQ__SubscriptionTerm__c, SBQQ__PrimaryQuote__r.SBQQ__PrimaryContact__r.Email,
+# contracts/salesforce.md §4.1, verbatim but for line breaks
+DEAL_QUERY = """SELECT Id, Name, StageName, IsWon, CloseDate, Amount, CurrencyIsoCode,
+  SBQQ__Contracted__c, Account.Id, Account.Name, Account.BillingCity, Account.BillingCountry,
+  SBQQ__PrimaryQuote__c, SBQQ__PrimaryQuote__r.SBQQ__StartDate__c,
+  SBQQ__PrimaryQuote__r.SBQQ__EndDate__c, SBQQ__PrimaryQuote__r.SBQQ__SubscriptionTerm__c,
+  SBQQ__PrimaryQuote__r.SBQQ__PrimaryContact__r.Email,
   (SELECT ContactId, Role, IsPrimary, Contact.Email FROM OpportunityContactRoles),
-  (SELECT Id, (SELECT Id, SBQQ__Number__c, SBQQ__Product__r.ProductCode, SBQQ__Quantity__c, SBQQ__ListPrice__c,
-       SBQQ__NetPrice__c, SBQQ__NetTotal__c, SBQQ__Discount__c, SBQQ__RequiredBy__c, SBQQ__SubscriptionPricing__c,
-       SBQQ__SubscriptionTerm__c, SBQQ__StartDate__c, SBQQ__EndDate__c, SBQQ__ChargeType__c, SBQQ__BillingType__c,
+  (SELECT Id, (SELECT Id, SBQQ__Number__c, SBQQ__Product__r.ProductCode, SBQQ__Quantity__c,
+       SBQQ__ListPrice__c, SBQQ__NetPrice__c, SBQQ__NetTotal__c, SBQQ__Discount__c,
+       SBQQ__RequiredBy__c, SBQQ__SubscriptionPricing__c, SBQQ__SubscriptionTerm__c,
+       SBQQ__StartDate__c, SBQQ__EndDate__c, SBQQ__ChargeType__c, SBQQ__BillingType__c,
        SBQQ__BillingFrequency__c FROM SBQQ__LineItems__r ORDER BY SBQQ__Number__c)
    FROM SBQQ__Quotes2__r WHERE SBQQ__Primary__c = true)
 FROM Opportunity WHERE Id = '{id}'"""
@@ -54,7 +59,10 @@ def _line(n: int, code: str, number: float, values: dict[str, Any]) -> dict[str,
         "SBQQ__BillingFrequency__c": None,
         **values,
     }
-    product = {"attributes": {"type": "Product2", "url": url("Product2", prod(n))}, "ProductCode": code}
+    product = {
+        "attributes": {"type": "Product2", "url": url("Product2", prod(n))},
+        "ProductCode": code,
+    }
     return {
         "attributes": {"type": "SBQQ__QuoteLine__c", "url": url("SBQQ__QuoteLine__c", qli(n))},
         "Id": qli(n),
@@ -66,11 +74,17 @@ def _line(n: int, code: str, number: float, values: dict[str, Any]) -> dict[str,
 
 def _role(role_id: str, contact: str, role: str, primary: bool, email: str) -> dict[str, Any]:
     return {
-        "attributes": {"type": "OpportunityContactRole", "url": url("OpportunityContactRole", role_id)},
+        "attributes": {
+            "type": "OpportunityContactRole",
+            "url": url("OpportunityContactRole", role_id),
+        },
         "ContactId": contact,
         "Role": role,
         "IsPrimary": primary,
-        "Contact": {"attributes": {"type": "Contact", "url": url("Contact", contact)}, "Email": email},
+        "Contact": {
+            "attributes": {"type": "Contact", "url": url("Contact", contact)},
+            "Email": email,
+        },
     }
 
 
@@ -193,7 +207,10 @@ def test_empty_lookup_renders_a_null_parent() -> None:
 
 
 def test_parent_fields_merge_into_one_object_at_the_first_position() -> None:
-    soql = f"SELECT Account.Name, Id, Account.Id, Account.BillingCity FROM Opportunity WHERE Id = '{opp(2)}'"
+    soql = (
+        "SELECT Account.Name, Id, Account.Id, Account.BillingCity FROM Opportunity "
+        f"WHERE Id = '{opp(2)}'"
+    )
     record = run(soql).records[0]
     assert list(record) == ["attributes", "Account", "Id"]
     assert list(record["Account"]) == ["attributes", "Name", "Id", "BillingCity"]
@@ -201,7 +218,10 @@ def test_parent_fields_merge_into_one_object_at_the_first_position() -> None:
 
 
 def test_output_uses_canonical_names_whatever_the_case_written() -> None:
-    soql = f"select id, NAME, account.name, sbqq__primaryquote__r.name from opportunity where id = '{opp(1)}'"
+    soql = (
+        "select id, NAME, account.name, sbqq__primaryquote__r.name from opportunity "
+        f"where id = '{opp(1)}'"
+    )
     record = run(soql).records[0]
     assert list(record) == ["attributes", "Id", "Name", "Account", "SBQQ__PrimaryQuote__r"]
     assert record["Account"]["Name"] == "Acme Corp"
@@ -230,10 +250,8 @@ def test_records_carry_type_and_url_of_the_request_version() -> None:
     result = execute_soql(
         f"SELECT Id FROM Account WHERE Id = '{acc(2)}'", MemorySource(ORG), api_version="58.0"
     )
-    assert result.records == [
-        {"attributes": {"type": "Account", "url": f"/services/data/v58.0/sobjects/Account/{acc(2)}"},
-         "Id": acc(2)}
-    ]  # fmt: skip
+    record_url = f"/services/data/v58.0/sobjects/Account/{acc(2)}"
+    assert result.records == [{"attributes": {"type": "Account", "url": record_url}, "Id": acc(2)}]
 
 
 @pytest.mark.parametrize(
@@ -264,7 +282,9 @@ def test_subquery_offset_is_allowed_under_a_parent_limited_to_one() -> None:
 
 
 def test_query_all_shows_deleted_children() -> None:
-    soql = f"SELECT (SELECT Role FROM OpportunityContactRoles) FROM Opportunity WHERE Id = '{opp(1)}'"
+    soql = (
+        f"SELECT (SELECT Role FROM OpportunityContactRoles) FROM Opportunity WHERE Id = '{opp(1)}'"
+    )
     live = run(soql).records[0]["OpportunityContactRoles"]
     everything = run(soql, include_deleted=True).records[0]["OpportunityContactRoles"]
     assert (live["totalSize"], everything["totalSize"]) == (2, 3)

@@ -4,6 +4,8 @@ Each case is (statement, field to read, expected values in order). ``NOW`` is Tu
 2025-07-15 10:30 UTC, so date literals have fixed answers.
 """
 
+# ruff: noqa: S608 - composing SOQL text from fixture values is what these tests do
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,11 +46,13 @@ ACCOUNT_CASES: list[tuple[str, list[str]]] = [
     ("SELECT Name FROM Account WHERE Name = 'gLoBeX'", ["Globex"]),
     ("SELECT Name FROM Account WHERE Name != 'Globex'", [n for n in ALL_ACCOUNTS if n != "Globex"]),
     ("SELECT Name FROM Account WHERE Name <> 'Globex'", [n for n in ALL_ACCOUNTS if n != "Globex"]),
-    ("SELECT Name FROM Account WHERE Industry = null", ["Globex", "O'Brien & Sons", "100% Pure_Water"]),
+    ("SELECT Name FROM Account WHERE Industry = null",
+     ["Globex", "O'Brien & Sons", "100% Pure_Water"]),
     ("SELECT Name FROM Account WHERE Industry != null", ["Acme Corp", "Initech"]),
     ("SELECT Name FROM Account WHERE Industry != 'Finance'",
      ["Acme Corp", "Globex", "O'Brien & Sons", "100% Pure_Water"]),
-    ("SELECT Name FROM Account WHERE Industry IN ('Finance', 'Technology')", ["Acme Corp", "Initech"]),
+    ("SELECT Name FROM Account WHERE Industry IN ('Finance', 'Technology')",
+     ["Acme Corp", "Initech"]),
     ("SELECT Name FROM Account WHERE Industry NOT IN ('Finance')",
      ["Acme Corp", "Globex", "O'Brien & Sons", "100% Pure_Water"]),
     ("SELECT Name FROM Account WHERE Industry IN ('Finance', null)",
@@ -88,7 +92,8 @@ ACCOUNT_CASES: list[tuple[str, list[str]]] = [
     ("SELECT Name FROM Account WHERE CreatedDate = LAST_N_DAYS:2", ["Initech", "100% Pure_Water"]),
     ("SELECT Name FROM Account WHERE CreatedDate = LAST_N_DAYS:30",
      ["Globex", "Initech", "100% Pure_Water"]),
-    ("SELECT Name FROM Account WHERE CreatedDate < LAST_N_DAYS:30", ["Acme Corp", "O'Brien & Sons"]),
+    ("SELECT Name FROM Account WHERE CreatedDate < LAST_N_DAYS:30",
+     ["Acme Corp", "O'Brien & Sons"]),
     ("SELECT Name FROM Account WHERE CreatedDate = THIS_MONTH", ["Initech", "100% Pure_Water"]),
     ("SELECT Name FROM Account WHERE CreatedDate = LAST_MONTH", ["Globex"]),
     ("SELECT Name FROM Account WHERE CreatedDate = THIS_YEAR",
@@ -141,7 +146,8 @@ OPPORTUNITY_CASES: list[tuple[str, list[str]]] = [
     (f"SELECT Name FROM Opportunity WHERE Id = '{acc(1)}'", []),
     ("SELECT Name FROM Opportunity WHERE StageName IN ('Closed Won', 'Closed Lost') "
      "ORDER BY CloseDate DESC", [SERVICES, PLATFORM, EXPANSION]),
-    ("SELECT Name FROM Opportunity ORDER BY Amount", [EXPANSION, ORPHAN, SERVICES, RENEWAL, PLATFORM]),
+    ("SELECT Name FROM Opportunity ORDER BY Amount",
+     [EXPANSION, ORPHAN, SERVICES, RENEWAL, PLATFORM]),
     ("SELECT Name FROM Opportunity ORDER BY Amount DESC",
      [EXPANSION, PLATFORM, RENEWAL, SERVICES, ORPHAN]),
     ("SELECT Name FROM Opportunity ORDER BY Amount DESC NULLS LAST",

@@ -131,13 +131,15 @@ def opportunity_id(number: int) -> str:
     return f"0065w0000{number:06d}AAA"
 
 
-def make_sender(org: Org, listener: Listener, clock: FakeClock, **extra: Any) -> OutboundSender:
+def make_sender(
+    org: Org, listener: Callable[[httpx.Request], Any], clock: FakeClock, **extra: Any
+) -> OutboundSender:
     return OutboundSender(
         org_id=ORG_ID,
         instance_url=INSTANCE_URL,
         api_version="65.0",
         time_scale=3600.0,
-        fetch_record=org.fetch,
+        fetch_record=extra.pop("fetch_record", org.fetch),
         clock=clock,
         transport=httpx.MockTransport(listener),
         **extra,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from dealbridge.connectors.salesforce.emulator.outbound_sender import (
@@ -15,6 +17,7 @@ from dealbridge.connectors.salesforce.emulator.outbound_sender import (
 )
 from dealbridge.connectors.salesforce.models import OUTBOUND_NS, XSI_NS
 from tests.unit.salesforce_outbound_sender.sender_support import (
+    ACK,
     INSTANCE_URL,
     ORG_ID,
     START,
@@ -381,3 +384,53 @@ async def test_reset_forgets_everything_but_ids_keep_counting(
         await until(drained(sender))
     assert sender.log()[0]["notification_ids"][0] > first_id
     assert OUTBOUND_NS in listener.requests[-1].content.decode()
+
+
+async def test_a_loop_cancelled_mid_post_still_owes_the_notification(
+    org: Org, clock: FakeClock
+) -> None:
+    requests: list[httpx.Request] = []
+
+    async def first_post_hangs(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if len(requests) == 1:
+            await asyncio.Event().wait()  # until the loop is cancelled
+        return httpx.Response(200, text=ACK)
+
+    sender = make_sender(org, first_post_hangs, clock)
+    sender.register_endpoint({"url": URL})
+    org.win(sender, opportunity_id(1))
+    async with running(sender):
+        await until(lambda: len(requests) == 1)
+    assert sender.pending() == 1
+    async with running(sender):
+        await until(drained(sender))
+    assert [parse(r.content)["notifications"][0]["Id"] for r in requests] == [
+        sender.log()[0]["notification_ids"][0]
+    ] * 2
+
+
+async def test_a_failing_store_read_counts_as_a_failed_attempt(
+    org: Org, listener: Listener, clock: FakeClock
+) -> None:
+    reads: list[str] = []
+
+    def flaky_fetch(sobject: str, record_id: str) -> Mapping[str, Any] | None:
+        reads.append(record_id)
+        if len(reads) == 1:
+            raise RuntimeError("database is locked")
+        return org.fetch(sobject, record_id)
+
+    sender = make_sender(org, listener, clock, fetch_record=flaky_fetch)
+    sender.register_endpoint({"url": URL})
+    org.win(sender, opportunity_id(1))
+    async with running(sender):
+        await until(logged(sender, 1))
+        await clock.advance_to_next_wake()
+        await until(drained(sender))
+    first, second = sender.log()
+    assert "database is locked" in first["error"]
+    assert first["status"] is None
+    assert first["outcome"] == "retry"
+    assert second["acked"] is True
+    assert len(listener.requests) == 1

@@ -14,6 +14,7 @@ builds the request from it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -281,7 +282,7 @@ def load_signing_key(settings: SalesforceSettings) -> rsa.RSAPrivateKey:
             "salesforce.private_key_file (DEALBRIDGE_SALESFORCE__PRIVATE_KEY[_FILE])"
         )
     try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        key = _parse_pem(pem)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         # No exception chaining: the parser's message could quote key material.
         raise ConfigError(
@@ -290,6 +291,12 @@ def load_signing_key(settings: SalesforceSettings) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigError(f"salesforce.{setting} must be an RSA key (the JWT flow signs RS256)")
     return key
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_pem(pem: str) -> Any:
+    """Parsing checks the RSA key's consistency (~0.1 s); clients of one org share the result."""
+    return serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 def _read(path: str) -> str:

@@ -28,7 +28,7 @@ import ssl
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -50,6 +50,7 @@ from dealbridge.connectors.salesforce.emulator.outbound_envelope import (
     SoapNotification,
     build_envelope,
 )
+from dealbridge.connectors.salesforce.emulator.outbound_queue import DeliveryQueue
 from dealbridge.connectors.salesforce.models import OUTBOUND_MAX_NOTIFICATIONS, to_id18
 
 _logger = logging.getLogger(__name__)
@@ -72,19 +73,6 @@ class _Mode:
     duplicate: bool = False
     reorder: bool = False
     max_batch: int = OUTBOUND_MAX_NOTIFICATIONS
-
-
-@dataclass
-class _Queue:
-    """Everything not yet delivered; guarded by the sender's lock."""
-
-    fresh: dict[str, list[Notification]] = field(default_factory=dict)  # action id → queued
-    waiting: list[DeliveryBatch] = field(default_factory=list)  # failed, due again later
-    in_flight: int = 0
-
-    def size(self) -> int:
-        queued = sum(len(items) for items in self.fresh.values())
-        return queued + sum(len(b.notifications) for b in self.waiting) + self.in_flight
 
 
 class OutboundSender:
@@ -120,7 +108,7 @@ class OutboundSender:
         self._rng = random.Random(rng_seed)
         self._lock = threading.Lock()
         self._endpoints: dict[str, OutboundEndpoint] = {}
-        self._queue = _Queue()
+        self._queue = DeliveryQueue()
         self._mode = _Mode()
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_MAX)
         self._serials = {ACTION_PREFIX: 0, NOTIFICATION_PREFIX: 0}  # never reset: ids stay unique
@@ -138,12 +126,15 @@ class OutboundSender:
             return
         if before is not None and _true(before.get("IsWon")):
             return
-        record_id, now = str(after.get("Id")), self._clock.now()
+        record_id, now = after.get("Id"), self._clock.now()
+        if not record_id:
+            return
         with self._lock:
             for action_id in self._endpoints:
                 notification_id = self._next_id(NOTIFICATION_PREFIX)
-                item = Notification(notification_id, action_id, SOBJECT, record_id, now)
-                self._queue.fresh.setdefault(action_id, []).append(item)
+                self._queue.add(
+                    Notification(notification_id, action_id, SOBJECT, str(record_id), now)
+                )
             queued = bool(self._endpoints)
         if queued:
             self._wake()
@@ -201,7 +192,7 @@ class OutboundSender:
         """Forget endpoints, queue, log and modes, as a fresh org; ids keep counting."""
         with self._lock:
             self._endpoints.clear()
-            self._queue = _Queue()
+            self._queue = DeliveryQueue()
             self._mode = _Mode()
             self._log.clear()
             self._rng = random.Random(self._rng_seed)
@@ -217,40 +208,30 @@ class OutboundSender:
         client = httpx.AsyncClient(
             verify=self._verify, timeout=self._timeout, transport=self._transport
         )
-        async with client:
-            while True:
-                self._wakeup.clear()
-                try:
+        try:
+            async with client:
+                while True:
+                    self._wakeup.clear()
                     await self._deliver_due(client)
-                except Exception:  # a bug must not silence Salesforce for the rest of the run
-                    _logger.exception("Outbound Message delivery round failed")
-                await self._nap(self._seconds_to_next())
+                    await self._nap(self._seconds_to_next())
+        finally:  # cancelled mid-POST: those notifications are still owed
+            with self._lock:
+                self._queue.requeue_in_flight(self._clock.now())
 
     async def _deliver_due(self, client: httpx.AsyncClient) -> None:
         with self._lock:
-            work, generation = self._take_due(self._clock.now()), self._generation
+            shuffle = self._rng.shuffle if self._mode.reorder else None
+            work = self._queue.take_due(self._clock.now(), self._mode.max_batch, shuffle)
+            generation = self._generation
         sends = [self._send_all(client, batches, generation) for batches in work.values()]
-        await asyncio.gather(*sends)
-
-    def _take_due(self, now: float) -> dict[str, list[DeliveryBatch]]:
-        """Per endpoint, the batches to try now: retries first, then fresh notifications."""
-        work: dict[str, list[DeliveryBatch]] = {}
-        due = sorted((b for b in self._queue.waiting if b.due_at <= now), key=lambda b: b.due_at)
-        self._queue.waiting = [b for b in self._queue.waiting if b.due_at > now]
-        for batch in due:
-            work.setdefault(batch.action_id, []).append(batch)
-        for action_id, items in self._queue.fresh.items():
-            if self._mode.reorder:
-                self._rng.shuffle(items)
-            size = self._mode.max_batch
-            chunks = [items[i : i + size] for i in range(0, len(items), size)]
-            work.setdefault(action_id, []).extend(DeliveryBatch(action_id, c) for c in chunks)
-        self._queue.fresh = {}
-        for batches in work.values():
-            if self._mode.reorder:
-                self._rng.shuffle(batches)
-            self._queue.in_flight += sum(len(b.notifications) for b in batches)
-        return work
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        failures = [result for result in results if isinstance(result, BaseException)]
+        for failure in failures:  # a bug must not silence Salesforce for the rest of the run
+            _logger.error("Outbound Message delivery failed", exc_info=failure)
+        if failures:
+            with self._lock:
+                if generation == self._generation:
+                    self._queue.requeue_in_flight(self._clock.now() + FIRST_RETRY_SECONDS)
 
     async def _send_all(
         self, client: httpx.AsyncClient, batches: list[DeliveryBatch], generation: int
@@ -288,8 +269,8 @@ class OutboundSender:
             endpoint = self._endpoints.get(batch.action_id)
             if generation != self._generation or endpoint is None:
                 return  # reset meanwhile: this batch belongs to a forgotten org
-            self._queue.in_flight -= len(batch.notifications)
             if attempts is None:
+                self._queue.done(batch)
                 self._log.append(batch.log_entry(endpoint.url, None, now, None))
                 return
             batch.attempts += 1
@@ -301,9 +282,10 @@ class OutboundSender:
                 self._log.append(batch.log_entry(
                     endpoint.url, attempt, now, next_at, delivered=delivered, duplicate=copy > 0
                 ))  # fmt: skip
-            if next_at is not None:
-                batch.due_at = next_at
-                self._queue.waiting.append(batch)
+            if next_at is None:
+                self._queue.done(batch)
+            else:
+                self._queue.retry(batch, next_at)
 
     def _envelope(self, endpoint: OutboundEndpoint, batch: DeliveryBatch) -> bytes:
         """The SOAP body with each record's values as they are now (§3.1)."""
@@ -341,10 +323,8 @@ class OutboundSender:
 
     def _seconds_to_next(self) -> float:
         with self._lock:
-            if self._queue.fresh:
-                return 0.0
-            due = [batch.due_at for batch in self._queue.waiting]
-        return min(due) - self._clock.now() if due else IDLE_SECONDS
+            due = self._queue.next_due()
+        return IDLE_SECONDS if due is None else due - self._clock.now()
 
     def _wake(self) -> None:
         loop, event = self._loop, self._wakeup

@@ -121,6 +121,14 @@ def format_datetime(value: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
 
 
+def field_getter(fdef: FieldDef) -> Callable[[Row], Any]:
+    """A fast reader of ``fdef``'s raw value; only ``Name`` may need computing (see stored)."""
+    if fdef.name == "Name":
+        return lambda row: stored(row, fdef)
+    name = fdef.name
+    return lambda row: row.get(name)
+
+
 def stored(row: Row, fdef: FieldDef) -> Any:
     """The raw value of ``fdef`` on ``row``, computing the fields the org derives.
 

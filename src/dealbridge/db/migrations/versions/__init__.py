@@ -1,0 +1,1 @@
+"""Revisions of the ledger schema, one file each, written by hand and reviewed like code."""

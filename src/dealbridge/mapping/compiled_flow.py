@@ -1,0 +1,241 @@
+"""A flow compiled for the engine: every expression, template, transform and rule ready to run.
+
+Compiling once per engine keeps the hot path free of parsing, pydantic models and dictionary
+lookups by source text: mapping a deal only walks these slotted objects. Flow-level mistakes
+that need no deal to be found — a record-level dependency cycle, an invalid regular expression,
+an expression that does not compile — fail here, as ``ConfigError``, when the engine is built.
+
+Record types and field names may hold ``{{ const.x }}`` templates (rendered once, here), so a
+custom record or custom field id can be a named constant of the flow
+(``{{ const.package_record_type }}``) instead of a literal repeated in several places.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dealbridge.errors import ConfigError
+from dealbridge.mapping.expressions import (
+    Expression,
+    FunctionRegistry,
+    PipeStage,
+    Template,
+    compile_expression,
+    compile_stage,
+    compile_template,
+)
+from dealbridge.mapping.spec import FieldSpec, FlowSpec, RecordSpec, StopSpec, SublistSpec
+from dealbridge.mapping.validate import CompiledCheck, CompiledRule, compile_rules
+
+
+class LoadedFlowLike(Protocol):
+    """What the engine needs of ``dealbridge.mapping.loader.LoadedFlow``."""
+
+    @property
+    def spec(self) -> FlowSpec:
+        """The validated flow."""
+
+    @property
+    def static_tables(self) -> Mapping[str, Mapping[str, Any]]:
+        """Static lookup tables by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSublist:
+    """A sublist: one line per item of ``for_each`` (named ``as_`` in the line's scope)."""
+
+    for_each: Expression
+    as_: str
+    when: Expression | None
+    fields: tuple[CompiledField, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledField:
+    """One payload field; ``kind`` is value, ref, record_ref, const or sublist."""
+
+    name: str
+    kind: str
+    label: str
+    expression: Expression | None = None
+    const: Any = None
+    stages: tuple[PipeStage, ...] = ()
+    rules: tuple[CompiledRule, ...] = ()
+    when: Expression | None = None
+    target: str | None = None
+    target_key: Expression | None = None
+    sublist: CompiledSublist | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRecord:
+    """One record of the flow, in evaluation order (``index`` keeps the flow's own order)."""
+
+    name: str
+    type: str
+    index: int
+    external_id: Template
+    for_each: Expression | None
+    as_: str
+    when: Expression | None
+    source_object: str
+    source_id: Template
+    depends_on: tuple[str, ...]
+    replace: tuple[str, ...]
+    fields: tuple[CompiledField, ...]
+    checks: tuple[CompiledCheck, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStop:
+    """A deal-level stop condition."""
+
+    when: Expression
+    rule: str
+    message: Template
+    field: str
+
+
+class CompiledFlow:
+    """Every part of a flow, compiled; records sorted so referenced records come first.
+
+    Args:
+        flow: The loaded flow; its precompiled ``expressions``/``templates`` are reused when it
+            has them (``LoadedFlow`` does), anything else is compiled here.
+
+    Raises:
+        ConfigError: A dependency cycle between records, or any part that does not compile.
+    """
+
+    def __init__(self, flow: LoadedFlowLike) -> None:
+        self.spec = flow.spec
+        self._expressions: Mapping[str, Expression] = getattr(flow, "expressions", {})
+        self._templates: Mapping[str, Template] = getattr(flow, "templates", {})
+        self._functions: FunctionRegistry | None = getattr(flow, "functions", None)
+        self.constants = dict(flow.spec.constants)
+        order = record_order(flow.spec)
+        self.records = tuple(self._record(flow.spec.record(name), index) for name, index in order)
+        self.stops = tuple(self._stop(stop) for stop in flow.spec.stop_when)
+        self.trigger = self.expression(flow.spec.trigger.when)
+
+    def expression(self, source: str) -> Expression:
+        """The compiled expression of ``source`` (the loader's, else compiled now)."""
+        found = self._expressions.get(source)
+        return found if found is not None else compile_expression(source, functions=self._functions)
+
+    def template(self, source: str) -> Template:
+        """The compiled template of ``source`` (the loader's, else compiled now)."""
+        found = self._templates.get(source)
+        return found if found is not None else compile_template(source, functions=self._functions)
+
+    def _const_text(self, source: str) -> str:
+        """A name that may be a ``{{ const.… }}`` template, rendered once."""
+        return self.template(source).render({"const": self.constants}) if "{{" in source else source
+
+    def _optional(self, source: str | None) -> Expression | None:
+        return self.expression(source) if source else None
+
+    def _record(self, spec: RecordSpec, index: int) -> CompiledRecord:
+        return CompiledRecord(
+            name=spec.name,
+            type=self._const_text(spec.type),
+            index=index,
+            external_id=self.template(spec.external_id),
+            for_each=self._optional(spec.for_each),
+            as_=spec.as_,
+            when=self._optional(spec.when),
+            source_object=spec.source.object,
+            source_id=self.template(spec.source.id),
+            depends_on=tuple(spec.depends_on),
+            replace=tuple(spec.replace),
+            fields=self._fields(spec.fields, spec.name),
+            checks=tuple(CompiledCheck(c, self.expression, self.template) for c in spec.checks),
+        )
+
+    def _fields(self, fields: Mapping[str, FieldSpec], record: str) -> tuple[CompiledField, ...]:
+        return tuple(
+            self._field(self._const_text(name), spec, record) for name, spec in fields.items()
+        )
+
+    def _field(self, name: str, spec: FieldSpec, record: str) -> CompiledField:
+        common: dict[str, Any] = {
+            "name": name,
+            "label": spec.label or f"{record} {name}",
+            "stages": tuple(compile_stage(s, functions=self._functions) for s in spec.transforms),
+            "rules": compile_rules(spec.rules, self.template),
+            "when": self._optional(spec.when),
+        }
+        if spec.sublist is not None:
+            return CompiledField(
+                kind="sublist", sublist=self._sublist(spec.sublist, record), **common
+            )
+        if spec.record_ref is not None:
+            key = self._optional(spec.record_ref_key)
+            return CompiledField(
+                kind="record_ref", target=spec.record_ref, target_key=key, **common
+            )
+        if spec.ref is not None:
+            return CompiledField(kind="ref", expression=self.expression(spec.ref), **common)
+        if spec.value is not None:
+            return CompiledField(kind="value", expression=self.expression(spec.value), **common)
+        return CompiledField(kind="const", const=spec.const, **common)
+
+    def _sublist(self, spec: SublistSpec, record: str) -> CompiledSublist:
+        return CompiledSublist(
+            for_each=self.expression(spec.for_each),
+            as_=spec.as_,
+            when=self._optional(spec.when),
+            fields=self._fields(spec.fields, record),
+        )
+
+    def _stop(self, stop: StopSpec) -> CompiledStop:
+        return CompiledStop(
+            self.expression(stop.when), stop.rule, self.template(stop.message), stop.field
+        )
+
+
+def record_order(spec: FlowSpec) -> list[tuple[str, int]]:
+    """Record names with their flow index, each after every record it depends on or refers to.
+
+    Ties keep the flow's order, so the result is deterministic.
+
+    Raises:
+        ConfigError: The records' dependencies form a cycle (a record referring to itself
+            included): no order could write them.
+    """
+    index = {record.name: position for position, record in enumerate(spec.records)}
+    needs = {
+        record.name: set(record.depends_on) | set(_refs(record.fields)) for record in spec.records
+    }
+    waiting = {name: len(deps) for name, deps in needs.items()}
+    users: dict[str, list[str]] = {name: [] for name in needs}
+    for name, deps in needs.items():
+        for dep in deps:
+            users[dep].append(name)
+    ready = [(index[name], name) for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[tuple[str, int]] = []
+    while ready:
+        position, name = heapq.heappop(ready)
+        order.append((name, position))
+        for user in users[name]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, (index[user], user))
+    if len(order) != len(needs):
+        stuck = sorted(name for name, count in waiting.items() if count > 0)
+        raise ConfigError(f"flow {spec.flow!r}: records depend on each other in a cycle: {stuck}")
+    return order
+
+
+def _refs(fields: Mapping[str, FieldSpec]) -> list[str]:
+    found: list[str] = []
+    for spec in fields.values():
+        if spec.record_ref:
+            found.append(spec.record_ref)
+        if spec.sublist:
+            found.extend(_refs(spec.sublist.fields))
+    return found
