@@ -52,9 +52,11 @@ def start_salesforce_emulator(tmp_path: Path) -> Iterator[SalesforceFactory]:
     ``tls=True`` becomes ``--tls``; ``state_dir`` reuses a directory (a restart).
     """
     with ExitStack() as stack:
+        started_dirs: list[Path] = []
 
         def start(**options: Any) -> dict[str, Any]:
-            default_dir = tmp_path / f"sf-{len(stack._exit_callbacks)}"
+            default_dir = tmp_path / f"sf-{len(started_dirs)}"
+            started_dirs.append(default_dir)
             args = ["emulate", "salesforce", "--port", "0"]
             args += ["--state-dir", str(options.pop("state_dir", default_dir))]
             for name, value in options.items():

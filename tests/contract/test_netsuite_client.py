@@ -489,13 +489,14 @@ async def test_suitebilling_flow_from_customer_to_package(
             },
         )
         stored_package = await client.get("customrecord_cpq_package", package)
+        # Values reach the queries through sql_literal only.
         [package_row] = await client.suiteql_all(
-            "SELECT id, custrecord_cpq_subscription FROM customrecord_cpq_package "
+            "SELECT id, custrecord_cpq_subscription FROM customrecord_cpq_package "  # noqa: S608
             f"WHERE externalid = {sql_literal(f'SFPKG-{quote_line}')}"
         )
         line_rows = await client.suiteql_all(
-            "SELECT linenumber, subscriptionlinestatus FROM subscriptionline "
-            f"WHERE subscription = {subscription} ORDER BY linenumber"
+            "SELECT linenumber, subscriptionlinestatus FROM subscriptionline "  # noqa: S608
+            f"WHERE subscription = {sql_literal(subscription)} ORDER BY linenumber"
         )
 
     assert draft["status"] == "DRAFT"

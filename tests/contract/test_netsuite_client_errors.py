@@ -510,7 +510,7 @@ async def test_logs_call_records_and_errors_hold_no_credentials(
     clients: ClientRuns, control: EmulatorControl, json_logs: io.StringIO, mode: AuthMode
 ) -> None:
     good = clients(mode, log_calls=True, max_attempts=2)
-    bad_credentials = (
+    bad_credentials: dict[str, Any] = (
         {"token_secret": BAD_SECRET} if mode == "tba" else {"certificate_id": "not-a-cert"}
     )
     bad = clients(mode, log_calls=True, **bad_credentials)
@@ -529,12 +529,13 @@ async def test_logs_call_records_and_errors_hold_no_credentials(
     ]
     secrets = clients.secrets()
     if mode != "tba":
-        assert good.wire.access_tokens() and good.wire.client_assertions()  # known, so checked
+        assert good.wire.access_tokens()  # known, so checked below
+        assert good.wire.client_assertions()
     logged = json_logs.getvalue()
     records = good.calls + bad.calls
     assert logged.count('"event": "api_call"') == len(records) > 0
     assert leaks(secrets, logged) == []
     for record in records:
         assert leaks(secrets, record) == [], record
-    for error in errors:
-        assert leaks(secrets, str(error), repr(error), error.as_dict()) == []
+    for failure in errors:
+        assert leaks(secrets, str(failure), repr(failure), failure.as_dict()) == []

@@ -1,5 +1,4 @@
-"""Open errors: deals that failed, one active error per opportunity, until a person or a success
-closes them.
+"""Open errors: failed deals, one active error per opportunity, until a success or a person.
 
 Lifecycle: ``open`` → (someone retries) ``retrying`` → ``resolved`` when the deal syncs
 (``resolved_by="system"``) or a person closes it. A failure of an opportunity that already has an
@@ -110,7 +109,7 @@ def record_failure(
         last_seen_at=seen,
         **facts,
     )
-    updates = {name: insert.excluded[name] for name in facts}
+    updates: dict[str, Any] = {name: insert.excluded[name] for name in facts}
     updates |= {
         "state": "open",
         "occurrences": SyncError.occurrences + 1,

@@ -64,7 +64,7 @@ def start_run(
     unique workflow id, so exactly one row exists afterwards and every caller gets it.
     """
     _check(trigger, TRIGGERS, "trigger")
-    values = {
+    values: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "workflow_id": workflow_id,
         "opportunity_id": opportunity_id,
@@ -190,7 +190,7 @@ def latency_percentiles(
         Run.status.in_(statuses),
         Run.latency_ms.is_not(None),
     )
-    values = sorted(int(value) for value in session.scalars(query))
+    values = sorted(int(value) for value in session.scalars(query) if value is not None)
     return {p: _percentile(values, p) for p in percentiles}
 
 
@@ -208,7 +208,8 @@ def counts_by_hour(
     )
     buckets: dict[datetime, Counter[str]] = {}
     for finished_at, status in session.execute(query):
-        buckets.setdefault(_hour(finished_at), Counter())[status] += 1
+        if finished_at is not None:
+            buckets.setdefault(_hour(finished_at), Counter())[status] += 1
     hours = int((end - start) / timedelta(hours=1)) + 1
     slots = (start + timedelta(hours=i) for i in range(hours))
     return [HourCount(slot, dict(buckets.get(slot, Counter()))) for slot in slots]

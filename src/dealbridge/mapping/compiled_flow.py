@@ -55,11 +55,16 @@ class CompiledSublist:
 
 @dataclass(frozen=True, slots=True)
 class CompiledField:
-    """One payload field; ``kind`` is value, ref, record_ref, const or sublist."""
+    """One payload field; ``kind`` is value, ref, record_ref, const or sublist.
+
+    ``path`` is the name split at dots: ``addressBookAddress.city`` sets ``city`` inside the
+    ``addressBookAddress`` object (a NetSuite subrecord); NetSuite field names have no dots.
+    """
 
     name: str
     kind: str
     label: str
+    path: tuple[str, ...]
     expression: Expression | None = None
     const: Any = None
     stages: tuple[PipeStage, ...] = ()
@@ -163,6 +168,7 @@ class CompiledFlow:
     def _field(self, name: str, spec: FieldSpec, record: str) -> CompiledField:
         common: dict[str, Any] = {
             "name": name,
+            "path": tuple(name.split(".")),
             "label": spec.label or f"{record} {name}",
             "stages": tuple(compile_stage(s, functions=self._functions) for s in spec.transforms),
             "rules": compile_rules(spec.rules, self.template),

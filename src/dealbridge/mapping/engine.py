@@ -11,7 +11,8 @@ How a plan is made:
    passes ``when``, the external id, the source and each field — ``value`` (then its
    transforms), ``ref`` (sent as ``{"id": …}``), ``record_ref`` (a ``PendingRef`` to another
    instance of this plan), ``const`` and ``sublist`` — then the field rules and record checks.
-   A null value leaves the field out (sending null would clear it in NetSuite).
+   A null value leaves the field out (sending null would clear it in NetSuite). A dotted field
+   name (``addressBookAddress.city``) sets a field of a nested object (a subrecord).
 4. Duplicates merge, operations are ordered by dependency (``plan_order``), and the
    ``after_map`` hook may amend the plan.
 
@@ -226,8 +227,12 @@ class FlowEngine:
             except ExpressionError as error:
                 run.violations.append(field_subject.violation(MAPPING_ERROR, _failed(error)))
                 continue
-            if value is not _OMIT:
+            if value is _OMIT:
+                continue
+            if len(spec.path) == 1:
                 payload[spec.name] = value
+            else:
+                _set_nested(payload, spec.path, value)
         return payload
 
     def _value(
@@ -320,6 +325,17 @@ class FlowEngine:
         message = f"for_each {source.source!r} gave {display(items)!r}, not a list."
         run.violations.append(subject.violation(MAPPING_ERROR, message))
         return []
+
+
+def _set_nested(payload: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """``a.b.c`` → ``payload["a"]["b"]["c"]``; a non-object in the way is replaced."""
+    target = payload
+    for name in path[:-1]:
+        inner = target.get(name)
+        if not isinstance(inner, dict):
+            inner = target[name] = {}
+        target = inner
+    target[path[-1]] = value
 
 
 def _graph_data(graph: DealGraph | Mapping[str, Any]) -> Mapping[str, Any]:

@@ -227,7 +227,7 @@ def _renderer(parts: tuple[str | Evaluator, ...]) -> Callable[[Mapping[str, Any]
         hole = holes[0]
         return lambda scope: prefix + display(hole(scope)) + suffix
     return lambda scope: "".join(
-        part if isinstance(part, str) else display(part(scope)) for part in parts
+        [part if type(part) is str else display(part(scope)) for part in parts]  # type: ignore[operator]
     )
 
 

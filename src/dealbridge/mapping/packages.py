@@ -173,6 +173,7 @@ class PackageBuilder:
         variant = _digest(
             f"{m['product_id']}:{m['line_type']}:{m['billing_mode']}" for m in members
         )
+        prices = _price_variant(frequency, members)
         start, end = _dates(top, self.quote)
         return {
             "line": top,
@@ -192,7 +193,8 @@ class PackageBuilder:
             "term_months": _term_months(top, self.quote),
             "variant": variant,
             "plan_key": f"{product_id}-{variant}",
-            "book_key": _book_key(product_id, variant, self.currency, frequency, members),
+            "price_variant": prices,
+            "book_key": f"{product_id}-{variant}-{self.currency}-{prices}",
         }
 
 
@@ -268,16 +270,9 @@ def _price_plan_key(product_id: str | None, currency: str, price: float | None) 
     return f"{product_id}-{currency}-{cents}"
 
 
-def _book_key(
-    product_id: str | None,
-    variant: str,
-    currency: str,
-    frequency: str | None,
-    members: Sequence[View],
-) -> str:
-    """A price book differs by currency, billing frequency and the price plan of each member."""
-    prices = _digest([frequency or "", *(m["price_plan_key"] for m in members)])
-    return f"{product_id}-{variant}-{currency}-{prices}"
+def _price_variant(frequency: str | None, members: Sequence[View]) -> str:
+    """A price book differs by billing frequency and by the price plan of each member."""
+    return _digest([frequency or "", *(m["price_plan_key"] for m in members)])
 
 
 def _digest(parts: Iterable[str]) -> str:

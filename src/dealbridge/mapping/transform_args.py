@@ -18,6 +18,8 @@ def text_arg(name: str, value: Any) -> str:
 
 def int_arg(name: str, value: Any) -> int:
     """An integer argument; an integral float (``12.0``, as Salesforce sends numbers) counts."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise TransformError(name, "expects a whole number", value)
     if isinstance(value, int):

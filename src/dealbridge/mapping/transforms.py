@@ -92,14 +92,14 @@ def round_half_up(value: Any, places: Any = 2) -> Any:
     number; with ``round(0)`` a whole number.
     """
     digits = int_arg("round", places)
+    if not -10 <= digits <= 10:
+        raise TransformError("round", "expects between -10 and 10 places", places)
+    if type(value) is float and digits > 0 and _has_at_most(value, digits):
+        return value  # already short enough, as most prices are: skip Decimal
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise TransformError("round", "expects a number", value)
-    if not -10 <= digits <= 10:
-        raise TransformError("round", "expects between -10 and 10 places", places)
-    if digits > 0 and type(value) is float and _has_at_most(value, digits):
-        return value  # already short enough, as most prices are: skip Decimal
     exact = value if isinstance(value, Decimal) else Decimal(repr(value))
     try:
         rounded = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

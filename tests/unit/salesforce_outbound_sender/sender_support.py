@@ -20,6 +20,7 @@ from dealbridge.connectors.salesforce.models import OUTBOUND_NS, SOBJECT_NS
 
 ORG_ID = "00D5w000004qGTOEA2"
 INSTANCE_URL = "https://acme.my.salesforce.com"
+URL = "https://listener.example.com/hooks/sf/secret-token"
 START = 1_780_000_000.0  # emulated epoch seconds when a test begins
 ACK = (
     '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'

@@ -7,7 +7,8 @@ in step. ``LEGACY-ADDON`` is deliberately absent from NetSuite (the ``unknown_pr
 
 Prices are in USD per unit for the product's 12-month subscription term (one-time products: per
 unit); a quote in another currency converts them with ``Country.fx`` (a fixed list-price factor,
-not a market rate).
+not a market rate). Families use the org's default picklist (Software, Support, Services,
+Hardware).
 """
 
 from __future__ import annotations

@@ -97,7 +97,8 @@ def execute_soql(
     rows = run.select(bound, _candidates(bound, run))
     if bound.counts:
         return _aggregate(bound, rows, run)
-    records = [run.render(bound.items, row, bound.sobject.name) for row in rows]
+    render = run.renderer(bound.items, bound.sobject.name)
+    records = [render(row) for row in rows]
     return SoqlResult(records, len(records), bound.sobject.name)
 
 
@@ -198,13 +199,12 @@ class _Run:
 
         rows.sort(key=key, reverse=order.descending)
 
-    def render(self, items: tuple[plan.OutItem, ...], row: Row, sobject: str) -> dict[str, Any]:
-        """One record in the REST shape, fields in SELECT order."""
-        return self._renderer(items, sobject)(row)
+    def renderer(self, items: tuple[plan.OutItem, ...], sobject: str) -> _Render:
+        """A function rendering rows of this shape in the REST form, fields in SELECT order.
 
-    def _renderer(self, items: tuple[plan.OutItem, ...], sobject: str) -> _Render:
-        """The shape compiled once per run into (key, getter) pairs: rows render without
-        dispatching on item kinds again (a 5,000-row page is mostly this loop)."""
+        Compiled once per run into (key, getter) pairs, so rows render without dispatching on
+        item kinds again: a 5,000-row page is mostly this loop.
+        """
         cached = self._renderers.get(id(items))
         if cached is not None:
             return cached
@@ -223,10 +223,9 @@ class _Run:
 
     def _getter(self, item: plan.OutItem) -> Callable[[Row], Any]:
         if isinstance(item, plan.FieldOut):
-            read, convert = field_getter(item.field), item.convert
-            return lambda row: convert(read(row))
+            return field_getter(item.field, item.convert)
         if isinstance(item, plan.ParentOut):
-            hop, nested = item.hop, self._renderer(item.items, item.hop.target.name)
+            hop, nested = item.hop, self.renderer(item.items, item.hop.target.name)
 
             def parent(row: Row) -> dict[str, Any] | None:
                 found = self.parent(hop, row)
@@ -248,5 +247,6 @@ class _Run:
         if not rows:
             return None
         name = item.query.sobject.name
-        records = [self.render(item.query.items, child, name) for child in rows]
+        render = self.renderer(item.query.items, name)
+        records = [render(child) for child in rows]
         return {"totalSize": len(records), "done": True, "records": records}

@@ -121,12 +121,12 @@ def format_datetime(value: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
 
 
-def field_getter(fdef: FieldDef) -> Callable[[Row], Any]:
-    """A fast reader of ``fdef``'s raw value; only ``Name`` may need computing (see stored)."""
-    if fdef.name == "Name":
-        return lambda row: stored(row, fdef)
+def field_getter(fdef: FieldDef, convert: Converter) -> Callable[[Row], Any]:
+    """Reads ``fdef`` from a row and converts it in one call (rendering's inner loop)."""
+    if fdef.name == "Name":  # may need computing, see stored()
+        return lambda row: convert(stored(row, fdef))
     name = fdef.name
-    return lambda row: row.get(name)
+    return lambda row: convert(row.get(name))
 
 
 def stored(row: Row, fdef: FieldDef) -> Any:
