@@ -99,6 +99,7 @@ async def test_create_returns_the_location_id_and_get_shows_refs_links_and_subli
         )
         plain = await client.get("customer", new_id)
         expanded = await client.get("customer", new_id, expand_sub_resources=True)
+        narrow = await client.get("customer", new_id, fields=["companyName", "subsidiary"])
 
     location = ns.wire.api()[0].headers["Location"]
     assert location == f"{emulator['base_url']}/record/v1/customer/{new_id}"
@@ -113,6 +114,8 @@ async def test_create_returns_the_location_id_and_get_shows_refs_links_and_subli
     assert line["addressBookAddress"]["addr1"] == "1 Main St"
     assert line["addressBookAddress"]["country"]["id"] == "US"
     assert ns.wire.api()[2].request.url.params["expandSubResources"] == "true"
+    assert set(narrow) == {"links", "id", "companyName", "subsidiary"}
+    assert ns.wire.api()[3].request.url.params["fields"] == "companyName,subsidiary"
 
 
 async def test_update_keeps_omitted_fields_and_null_clears(ns: ClientRun) -> None:

@@ -34,6 +34,8 @@ AuthMode = Literal["oauth2", "oauth2_es256", "tba"]
 # "oauth2" is the PS256 certificate of the first line, "oauth2_es256" the EC one.
 AUTH_MODES: tuple[AuthMode, ...] = ("oauth2", "oauth2_es256", "tba")
 OAUTH2_MODES: tuple[AuthMode, ...] = ("oauth2", "oauth2_es256")
+# One mode per scheme, for behaviour that does not depend on the certificate's algorithm.
+AUTH_SCHEMES: tuple[AuthMode, ...] = ("oauth2", "tba")
 TOKEN_PATH_SUFFIX = "/auth/oauth2/v1/token"
 # Retries against a local emulator need not wait long; the retry policy is what is under test.
 QUICK_RETRIES: dict[str, Any] = {

@@ -25,7 +25,7 @@ place exactness matters — rounding money — is ``round``, which rounds half u
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from lark import Token, Tree
@@ -41,6 +41,7 @@ from dealbridge.mapping.functions import (
     FunctionRegistry,
     RegisteredFunction,
 )
+from dealbridge.mapping.template_text import merge_text, renderer, split_template
 from dealbridge.mapping.value_text import display
 
 __all__ = [
@@ -161,8 +162,8 @@ class Template:
 
     def __init__(self, source: str, parts: list[str | Evaluator], facts: _Facts) -> None:
         self.source = source
-        self._parts = _merge_text(parts)
-        self._render = _renderer(self._parts)
+        self._parts = merge_text(parts)
+        self._render = renderer(self._parts)
         self._facts = facts
 
     def render(self, scope: Mapping[str, Any]) -> str:
@@ -201,34 +202,6 @@ class Template:
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
-
-
-def _merge_text(parts: list[str | Evaluator]) -> tuple[str | Evaluator, ...]:
-    """Adjacent text pieces joined, empty ones dropped."""
-    merged: list[str | Evaluator] = []
-    for part in parts:
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
-        elif part != "":
-            merged.append(part)
-    return tuple(merged)
-
-
-def _renderer(parts: tuple[str | Evaluator, ...]) -> Callable[[Mapping[str, Any]], str]:
-    """One closure for the whole template, specialised for the usual "prefix-{{ id }}"."""
-    holes = [part for part in parts if not isinstance(part, str)]
-    if not holes:
-        text = "".join(part for part in parts if isinstance(part, str))
-        return lambda scope: text
-    if len(holes) == 1:
-        at = parts.index(holes[0])
-        prefix = "".join(p for p in parts[:at] if isinstance(p, str))
-        suffix = "".join(p for p in parts[at + 1 :] if isinstance(p, str))
-        hole = holes[0]
-        return lambda scope: prefix + display(hole(scope)) + suffix
-    return lambda scope: "".join(
-        [part if type(part) is str else display(part(scope)) for part in parts]  # type: ignore[operator]
-    )
 
 
 class PipeStage:
@@ -353,7 +326,7 @@ def _stage(source: str, registry: FunctionRegistry, version: int) -> PipeStage:
 def _template(source: str, registry: FunctionRegistry, version: int) -> Template:
     parts: list[str | Evaluator] = []
     holes: list[_Facts] = []
-    for piece in _split_template(source):
+    for piece in split_template(source):
         if isinstance(piece, str):
             parts.append(piece)
             continue
@@ -366,39 +339,3 @@ def _template(source: str, registry: FunctionRegistry, version: int) -> Template
         parts.append(display(constant.constant) if constant.is_constant else compiled._fn)
         holes.append(compiled._facts)
     return Template(source, parts, _Facts(holes))
-
-
-def _split_template(source: str) -> list[str | tuple[int, str]]:
-    """Text pieces and ``(offset, hole text)`` pairs; ``}}`` inside a quoted string is text."""
-    pieces: list[str | tuple[int, str]] = []
-    position = 0
-    while (start := source.find("{{", position)) >= 0:
-        pieces.append(source[position:start])
-        end = _hole_end(source, start + 2)
-        if end < 0:
-            raise ExpressionError(
-                "'{{' is never closed", source=source, column=start + 1, kind="template"
-            )
-        pieces.append((start + 2, source[start + 2 : end]))
-        position = end + 2
-    pieces.append(source[position:])
-    return pieces
-
-
-def _hole_end(source: str, position: int) -> int:
-    """Index of the ``}}`` closing the hole that starts at ``position``; -1 if none."""
-    quote = ""
-    index = position
-    while index < len(source) - 1:
-        char = source[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif source.startswith("}}", index):
-            return index
-        index += 1
-    return -1

@@ -7,8 +7,9 @@ which mapping a deal costs no NetSuite call at all (the 500 deals/s target of th
 would be impossible with a round trip per product). Loaded tables are cached per process for the
 lookup's ``cache_seconds`` (0 = never cached), keyed by account and query.
 
-Keys are compared as text: ``12`` and ``12.0`` both find ``"12"``; a case-insensitive table
-(static tables by default, SuiteQL tables when they say so) compares lower-cased keys. A missing
+Keys are compared as text, trimmed (``static_tables.table_key``): ``12`` and ``12.0`` both find
+``"12"``; a case-insensitive table (static tables by default, SuiteQL tables when they say so)
+compares lower-cased keys. A missing
 key gives the lookup's ``default`` (static tables) or None, which a ``resolves`` rule turns into
 a violation naming the record and field.
 """
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from dealbridge.errors import ConfigError
 from dealbridge.mapping.spec import FlowSpec, LookupSpec, SuiteQLLookup
+from dealbridge.mapping.static_tables import table_key
 
 Table = dict[str, Any]
 CacheKey = tuple[str, str, str, str, str | None]
@@ -50,16 +52,8 @@ class SuiteQLReader(Protocol):
 
 
 def lookup_key(value: Any, folded: bool) -> str | None:
-    """A key as text: whole numbers without ``.0``, booleans as ``true``/``false``."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        found = "true" if value else "false"
-    elif isinstance(value, float) and value.is_integer():
-        found = str(int(value))
-    else:
-        found = str(value)
-    return found.lower() if folded else found
+    """A key as the tables store it (``static_tables.table_key``): ``12.0`` finds ``"12"``."""
+    return table_key(value, case_insensitive=folded)
 
 
 class LookupTables:

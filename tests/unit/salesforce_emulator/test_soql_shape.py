@@ -206,6 +206,12 @@ def test_empty_lookup_renders_a_null_parent() -> None:
     assert result.records[0]["Account"] is None
 
 
+def test_a_lookup_holding_no_id_renders_a_null_parent() -> None:
+    source = MemorySource({"Contact": [{"Id": con(9), "LastName": "X", "AccountId": "garbage"}]})
+    result = execute_soql("SELECT Account.Name FROM Contact", source, api_version=VERSION)
+    assert result.records[0]["Account"] is None
+
+
 def test_parent_fields_merge_into_one_object_at_the_first_position() -> None:
     soql = (
         "SELECT Account.Name, Id, Account.Id, Account.BillingCity FROM Opportunity "

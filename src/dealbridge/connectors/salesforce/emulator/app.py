@@ -47,6 +47,7 @@ from dealbridge.connectors.salesforce.models import (
 _log = logging.getLogger(__name__)
 _METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
 SESSION_EXPIRED = "Session expired or invalid"  # §2
+MAX_BODY_BYTES = 50 * 1024 * 1024
 
 
 async def list_versions() -> JSONResponse:
@@ -55,7 +56,7 @@ async def list_versions() -> JSONResponse:
 
 
 async def rest_call(request: Request, rest: str) -> Response:
-    """Any REST resource under ``/services/data/vNN.0/``."""
+    """Any REST resource under ``/services/data/vNN.0/``; HEAD is GET without the body."""
     state = state_of(request)
     version_segment, _, path = rest.partition("/")
     try:
@@ -67,18 +68,41 @@ async def rest_call(request: Request, rest: str) -> Response:
         state.governor.count_call()
         state.governor.inject_fault(request.method)
         call = RestCall(
-            method=request.method,
+            method="GET" if request.method == "HEAD" else request.method,
             path="/" + path,
             api_version=version,
             params=dict(request.query_params),
             headers={name.lower(): value for name, value in request.headers.items()},
             state=state,
-            raw_body=await request.body(),
+            raw_body=await _read_body(request),
         )
         reply = router.dispatch(call)
     except SalesforceApiError as error:
         reply = RestReply(error.status, error.body(), error.headers)
     return _response(reply, state)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused past :data:`MAX_BODY_BYTES` before it is all read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> SalesforceApiError:
+    # Salesforce caps REST bodies (documented figures vary by resource); the status and code it
+    # answers with are UNCONFIRMED, 413 is HTTP's own.
+    return SalesforceApiError(
+        413, "REQUEST_TOO_LARGE", f"The request body exceeds {MAX_BODY_BYTES} bytes."
+    )
 
 
 def _authenticate(request: Request, state: SalesforceEmulatorState) -> None:

@@ -283,20 +283,11 @@ class RecordService:
                 record[field.name] = format_auto_number(field.auto_number, serial)
 
     def _check_references(self, defn: SObjectDef, values: Mapping[str, Any]) -> None:
+        """Each lookup must name a live record of one of its target types (§1.8)."""
         for name, value in values.items():
             field = defn.fields[name]
-            if field.type is not FieldType.REFERENCE or value is None:
-                continue
-            target = self.store.locate(value)
-            if target is None or target[0] not in field.reference_to or target[1].get("IsDeleted"):
-                raise SalesforceApiError(
-                    400,
-                    INVALID_CROSS_REFERENCE_KEY,
-                    f"{field.label}: id value of incorrect type: {value}"
-                    if target is not None and target[0] not in field.reference_to
-                    else "invalid cross reference id",
-                    [field.name],
-                )
+            if field.type is FieldType.REFERENCE and value is not None:
+                _check_target(field, value, self.store.locate(value))
 
     def _check_unique(self, defn: SObjectDef, record: Mapping[str, Any]) -> None:
         for field in defn.fields.values():
@@ -332,6 +323,21 @@ class RecordService:
         listener = self.listener
         if listener is not None:
             self.store.on_commit(lambda: listener(sobject, before, after))
+
+
+def _check_target(
+    field: FieldDef, value: str, target: tuple[str, Mapping[str, Any]] | None
+) -> None:
+    if target is None:
+        message, code = "invalid cross reference id", INVALID_CROSS_REFERENCE_KEY
+    elif target[0] not in field.reference_to:
+        message = f"{field.label}: id value of incorrect type: {value}"
+        code = INVALID_CROSS_REFERENCE_KEY
+    elif target[1].get("IsDeleted"):
+        message, code = "entity is deleted", ENTITY_IS_DELETED
+    else:
+        return
+    raise SalesforceApiError(400, code, message, [field.name])
 
 
 def external_id_field(defn: SObjectDef, name: str) -> FieldDef:

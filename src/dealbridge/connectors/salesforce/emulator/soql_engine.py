@@ -28,7 +28,7 @@ from dealbridge.connectors.salesforce.emulator.soql_values import (
     sortable,
     stored,
 )
-from dealbridge.connectors.salesforce.models import sobject_url, to_id18
+from dealbridge.connectors.salesforce.models import is_salesforce_id, sobject_url, to_id18
 
 __all__ = ["RecordSource", "SoqlError", "SoqlResult", "execute_soql"]
 
@@ -144,8 +144,8 @@ class _Run:
     def parent(self, hop: plan.Hop, row: Row) -> Row | None:
         """The record ``row``'s lookup points at, or None when empty, unknown or deleted."""
         ref = row.get(hop.field.name)
-        if not ref:
-            return None
+        if not ref or not is_salesforce_id(str(ref)):
+            return None  # empty, or not an id at all: nothing to follow
         key = (hop.target.name, str(ref))
         if key not in self._parents:
             found = self.source.get(hop.target.name, to_id18(str(ref)))

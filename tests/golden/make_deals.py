@@ -1,0 +1,463 @@
+"""Writes the golden deal graphs (``tests/golden/deals/*.json``) from readable recipes.
+
+Run ``python -m tests.golden.make_deals`` after changing a recipe; then regenerate the expected
+plans with ``UPDATE_GOLDEN=1 pytest tests/unit/mapping_engine/test_golden.py`` and review every
+changed expected file by hand. Each deal file holds a ``description`` (ignored by ``DealGraph``)
+and the graph in the ``DealGraph`` JSON shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.support.cpq_deals import (
+    account,
+    contact,
+    deal,
+    line,
+    opportunity,
+    quote,
+    role,
+    sfid,
+)
+
+DEALS_DIR = Path(__file__).parent / "deals"
+Row = dict[str, Any]
+RECIPES: dict[str, Callable[[], tuple[str, Row]]] = {}
+
+GB = {
+    "BillingStreet": "12 King Street",
+    "BillingCity": "London",
+    "BillingState": "England",
+    "BillingPostalCode": "EC2 4AB",
+    "BillingCountry": "United Kingdom",
+    "ShippingStreet": "12 King Street",
+    "ShippingCity": "London",
+    "ShippingState": "England",
+    "ShippingPostalCode": "EC2 4AB",
+    "ShippingCountry": "United Kingdom",
+    "Phone": "+44 20 7946 0000",
+    "CurrencyIsoCode": "GBP",
+}
+DE = {
+    "BillingStreet": "Hauptstraße 12",
+    "BillingCity": "Berlin",
+    "BillingState": "Berlin",
+    "BillingPostalCode": "10115",
+    "BillingCountry": "Germany",
+    "ShippingStreet": "Lagerweg 3\nHalle 2",
+    "ShippingCity": "Hamburg",
+    "ShippingState": "Hamburg",
+    "ShippingPostalCode": "20095",
+    "ShippingCountry": "Germany",
+    "Phone": "+49 30 1234567",
+    "CurrencyIsoCode": "EUR",
+}
+CA = {
+    "BillingStreet": "200 Bay Street",
+    "BillingCity": "Toronto",
+    "BillingState": "ON",
+    "BillingPostalCode": "M5J 2J2",
+    "BillingCountry": "Canada",
+    "ShippingStreet": "200 Bay Street",
+    "ShippingCity": "Toronto",
+    "ShippingState": "ON",
+    "ShippingPostalCode": "M5J 2J2",
+    "ShippingCountry": "Canada",
+    "Phone": "+1 (416) 555-0100",
+    "CurrencyIsoCode": "CAD",
+}
+AU = {
+    "BillingStreet": "1 George Street",
+    "BillingCity": "Sydney",
+    "BillingState": "NSW",
+    "BillingPostalCode": "2000",
+    "BillingCountry": "Australia",
+    "ShippingStreet": None,
+    "ShippingCity": None,
+    "ShippingState": None,
+    "ShippingPostalCode": None,
+    "ShippingCountry": None,
+    "Phone": "+61 2 9999 0000",
+    "CurrencyIsoCode": "AUD",
+}
+
+
+def recipe(name: str) -> Callable[[Callable[[], tuple[str, Row]]], Callable[[], tuple[str, Row]]]:
+    """Register a deal recipe under ``name`` (the file name)."""
+
+    def register(build: Callable[[], tuple[str, Row]]) -> Callable[[], tuple[str, Row]]:
+        RECIPES[name] = build
+        return build
+
+    return register
+
+
+def professional_bundle(first: int = 1, **options: Any) -> list[Row]:
+    """PLAT-PRO with its required seats and bundled support (lines ``first``…``first+2``)."""
+    top = line(first, "PLAT-PRO", **options)
+    return [
+        top,
+        line(first + 1, "SEAT-STD", parent=top, quantity=10, **options),
+        line(first + 2, "SUPPORT-STD", parent=top, bundled=True, **options),
+    ]
+
+
+@recipe("01_simple_single_product")
+def _simple() -> tuple[str, Row]:
+    return "One standalone recurring product billed monthly, in USD.", deal([line(1, "PLAT-STD")])
+
+
+@recipe("02_bundle")
+def _bundle() -> tuple[str, Row]:
+    lines = professional_bundle()
+    lines.append(line(4, "INTEG-SF", parent=lines[0]))
+    text = "A CPQ bundle (PLAT-PRO) with two options and one bundled (free) component."
+    return text, deal(lines)
+
+
+@recipe("03_nested_bundle")
+def _nested() -> tuple[str, Row]:
+    top = line(1, "PLAT-ENT")
+    sandbox = line(6, "SANDBOX", parent=top)
+    lines = [
+        top,
+        line(2, "SEAT-PRM", parent=top, quantity=25),
+        line(3, "SUPPORT-PRM", parent=top),
+        line(4, "SSO", parent=top, bundled=True),
+        line(5, "AUDIT-LOG", parent=top, bundled=True),
+        sandbox,
+        line(7, "SANDBOX-DEV", parent=sandbox, quantity=2, bundled=True),
+    ]
+    # CPQ returns lines in any order; the flattened members must follow SBQQ__Number__c.
+    scrambled = [lines[6], lines[2], lines[0], lines[5], lines[4], lines[1], lines[3]]
+    text = (
+        "A nested bundle: PLAT-ENT > SANDBOX > SANDBOX-DEV, lines delivered out of order; the "
+        "plan members are flattened depth-first in SBQQ__Number__c order."
+    )
+    return text, deal(scrambled)
+
+
+@recipe("04_several_packages")
+def _several() -> tuple[str, Row]:
+    lines = [
+        *professional_bundle(),
+        line(4, "SEAT-VIEW", quantity=50),
+        line(5, "ANALYTICS"),
+    ]
+    text = (
+        "Three packages on one quote: an annual bundle, a monthly standalone seat and a "
+        "quarterly add-on; three billing accounts (one per frequency)."
+    )
+    return text, deal(lines)
+
+
+@recipe("05_currency_gbp")
+def _gbp() -> tuple[str, Row]:
+    lines = professional_bundle(fx=0.79)
+    acct = account(2, "Harbor Logistics Ltd", **GB)
+    people = [role(contact(2, "Oliver", "Bennett", Email="oliver.bennett@harbor.example"),
+                   primary=True)]  # fmt: skip
+    text = "A UK account billed in GBP by the UK subsidiary."
+    return text, deal(
+        lines,
+        the_account=acct,
+        roles=people,
+        the_quote=quote(currency="GBP"),
+        the_opportunity=opportunity(AccountId=acct["Id"], CurrencyIsoCode="GBP"),
+    )
+
+
+@recipe("06_currency_eur")
+def _eur() -> tuple[str, Row]:
+    lines = [line(1, "PLAT-STD", fx=0.92), line(2, "SEAT-VIEW", quantity=20, fx=0.92)]
+    acct = account(3, "Nimbus Robotics GmbH", **DE)
+    people = [role(contact(3, "Jonas", "Müller", Email="jonas.mueller@nimbus.example"),
+                   primary=True)]  # fmt: skip
+    text = (
+        "A German account in EUR with a different (two-line) shipping address: two "
+        "address-book entries."
+    )
+    return text, deal(
+        lines,
+        the_account=acct,
+        roles=people,
+        the_quote=quote(currency="EUR"),
+        the_opportunity=opportunity(AccountId=acct["Id"], CurrencyIsoCode="EUR"),
+    )
+
+
+@recipe("07_currency_cad")
+def _cad() -> tuple[str, Row]:
+    lines = professional_bundle(fx=1.36)
+    acct = account(4, "Polaris Foods Inc.", **CA)
+    people = [role(contact(4, "Chloé", "Tremblay", Email="chloe.tremblay@polaris.example"),
+                   primary=True)]  # fmt: skip
+    text = "A Canadian account in CAD: Canada subsidiary, CAD price plans and price book."
+    return text, deal(
+        lines,
+        the_account=acct,
+        roles=people,
+        the_quote=quote(currency="CAD"),
+        the_opportunity=opportunity(AccountId=acct["Id"], CurrencyIsoCode="CAD"),
+    )
+
+
+@recipe("08_discounts")
+def _discounts() -> tuple[str, Row]:
+    top = line(1, "PLAT-PRO", discount=15.0)
+    lines = [
+        top,
+        line(2, "SEAT-STD", parent=top, quantity=40, discount=20.0),
+        line(3, "SUPPORT-STD", parent=top, bundled=True),
+        line(4, "INTEG-SF", parent=top, discount=5.0),
+    ]
+    text = "Discounts of 15, 20 and 5 percent: list prices in price plans, discounts per interval."
+    return text, deal(lines)
+
+
+@recipe("09_one_time_and_recurring")
+def _one_time() -> tuple[str, Row]:
+    lines = [line(1, "PLAT-STD"), line(2, "ONBOARD"), line(3, "TRAINING", quantity=3)]
+    text = (
+        "Recurring platform plus two package-less one-time services: they become one-time "
+        "add-on lines (type 1, ONETIME) on the platform's subscription."
+    )
+    return text, deal(lines)
+
+
+@recipe("10_monthly_two_packages")
+def _monthly() -> tuple[str, Row]:
+    lines = [line(1, "PLAT-STD"), line(2, "WORKFLOW"), line(3, "AI-ASSIST", discount=10.0)]
+    text = "Three monthly standalone products: three plans, one shared monthly billing account."
+    return text, deal(lines)
+
+
+@recipe("11_annual_24_month_term")
+def _annual() -> tuple[str, Row]:
+    lines = professional_bundle(term=24)
+    text = "An annual bundle on a 24-month quote: initial term 24 months, end two years later."
+    return text, deal(lines, the_quote=quote("2026-03-01", "2028-02-29", term=24))
+
+
+@recipe("12_quarterly")
+def _quarterly() -> tuple[str, Row]:
+    text = "A quarterly standalone add-on: the price plan holds one quarter's price (3/12)."
+    return text, deal([line(1, "ANALYTICS", quantity=2)])
+
+
+@recipe("13_missing_contact")
+def _no_contact() -> tuple[str, Row]:
+    text = "No contact role and no quote contact: the 'no contact' violation."
+    return text, deal([line(1, "PLAT-STD")], roles=[])
+
+
+@recipe("14_unknown_product")
+def _unknown() -> tuple[str, Row]:
+    lines = [*professional_bundle(), line(4, "LEGACY-ADDON")]
+    text = "A product (LEGACY-ADDON) with no NetSuite item: a violation naming product and line."
+    return text, deal(lines)
+
+
+@recipe("15_long_account_name")
+def _long_name() -> tuple[str, Row]:
+    name = (
+        "Riverbend Analytics Group International Holdings and Consolidated Subsidiaries for "
+        "Research and Development Services Wor"
+    )
+    assert len(name) == 120
+    acct = account(5, name)
+    return (
+        "A 120-character account name: NetSuite allows 83, and the flow says error, not truncate.",
+        deal([line(1, "PLAT-STD")], the_account=acct,
+             the_opportunity=opportunity(AccountId=acct["Id"])),
+    )  # fmt: skip
+
+
+@recipe("16_end_before_start")
+def _end_before() -> tuple[str, Row]:
+    text = "A quote that ends before it starts: the end_before_start check names the quote."
+    return text, deal([line(1, "PLAT-STD")], the_quote=quote("2026-06-01", "2026-04-30"))
+
+
+@recipe("17_amendment")
+def _amendment() -> tuple[str, Row]:
+    opp = opportunity(Type="Amendment", SBQQ__AmendedContract__c="800000000000042AAA")
+    text = "An amendment opportunity: stopped, nothing mapped."
+    return text, deal([line(1, "SEAT-STD", quantity=5)], the_opportunity=opp)
+
+
+@recipe("18_renewal")
+def _renewal() -> tuple[str, Row]:
+    opp = opportunity(
+        Type="Renewal", SBQQ__Renewal__c=True, SBQQ__RenewedContract__c="800000000000007AAA"
+    )
+    text = "A renewal opportunity: stopped, nothing mapped."
+    return text, deal([line(1, "PLAT-STD")], the_opportunity=opp)
+
+
+@recipe("19_zero_quantity")
+def _zero() -> tuple[str, Row]:
+    lines = [line(1, "PLAT-STD"), line(2, "SEAT-VIEW", quantity=0.0)]
+    text = "A line with quantity 0: 'quantity > 0' fails on that line's price interval."
+    return text, deal(lines)
+
+
+@recipe("20_negative_price")
+def _negative() -> tuple[str, Row]:
+    bad = line(1, "PLAT-STD", SBQQ__ListPrice__c=-900.0, SBQQ__NetPrice__c=-900.0,
+               SBQQ__CustomerPrice__c=-900.0, SBQQ__NetTotal__c=-900.0)  # fmt: skip
+    text = "A negative list price: 'price >= 0' fails on the price plan."
+    return text, deal([bad])
+
+
+@recipe("21_bad_email")
+def _bad_email() -> tuple[str, Row]:
+    person = contact(6, "Dana", "Whitfield", Email="dana.whitfield(at)acme-analytics")
+    text = "A primary contact with a malformed email: violations on the contact and the customer."
+    return text, deal([line(1, "PLAT-STD")], roles=[role(person, primary=True)])
+
+
+@recipe("22_standalone_recurring_addon")
+def _addon() -> tuple[str, Row]:
+    lines = [*professional_bundle(), line(4, "SUPPORT-247")]
+    text = "A bundle plus a standalone recurring add-on: the add-on is a one-member plan."
+    return text, deal(lines)
+
+
+@recipe("23_same_account_deal_a")
+def _account_a() -> tuple[str, Row]:
+    text = "Deal A of account 7: same customer and billing account keys as deal B."
+    acct = account(7, "Summit Energy Corp.")
+    return text, deal([line(1, "PLAT-STD")], the_account=acct,
+                      the_opportunity=opportunity(7, AccountId=acct["Id"]))  # fmt: skip
+
+
+@recipe("24_same_account_deal_b")
+def _account_b() -> tuple[str, Row]:
+    text = (
+        "Deal B of account 7, a later quote: same SFACC/SFBA ids as deal A, the shared "
+        "PLAT-STD plan and price plan have identical keys and payloads (no flip-flop)."
+    )
+    acct = account(7, "Summit Energy Corp.")
+    lines = [line(11, "PLAT-STD"), line(12, "STORAGE-TB", quantity=4)]
+    for row in lines:
+        row["SBQQ__Quote__c"] = sfid("a0q", 2)
+    the_quote = quote("2026-07-01", "2027-06-30", Id=sfid("a0q", 2), Name="Q-00002")
+    return text, deal(lines, the_account=acct, the_quote=the_quote,
+                      the_opportunity=opportunity(8, AccountId=acct["Id"],
+                                                  SBQQ__PrimaryQuote__c=sfid("a0q", 2)))  # fmt: skip
+
+
+@recipe("25_one_time_only")
+def _one_time_only() -> tuple[str, Row]:
+    text = "Only one-time lines: stopped ('one-time-only quotes are not supported yet')."
+    return text, deal([line(1, "ONBOARD"), line(2, "TRAINING", quantity=2)])
+
+
+@recipe("26_australia_aud")
+def _aud() -> tuple[str, Row]:
+    acct = account(9, "Meridian Outfitters Pty Ltd", **AU)
+    text = "An Australian account: billed in AUD by the parent subsidiary (no AU subsidiary)."
+    return text, deal([line(1, "PLAT-STD", fx=1.52)], the_account=acct,
+                      the_quote=quote(currency="AUD"),
+                      the_opportunity=opportunity(AccountId=acct["Id"], CurrencyIsoCode="AUD"))  # fmt: skip
+
+
+@recipe("27_bundle_with_one_time_option")
+def _bundle_one_time() -> tuple[str, Row]:
+    lines = professional_bundle()
+    lines.append(line(4, "DATA-MIGR", parent=lines[0]))
+    text = "A bundle with a one-time option: the option is a one-time line of its subscription."
+    return text, deal(lines)
+
+
+@recipe("28_quote_contact_only")
+def _quote_contact() -> tuple[str, Row]:
+    person = contact(8, "Priya", "Natarajan", Email="priya.natarajan@acme-analytics.example")
+    text = "No contact role, but the quote has a primary contact: that contact is used."
+    return text, deal([line(1, "PLAT-STD")], roles=[], the_quote=quote(primary_contact=person))
+
+
+@recipe("29_usage_line")
+def _usage() -> tuple[str, Row]:
+    lines = [line(1, "PLAT-STD"), line(2, "API-CALLS", quantity=5000)]
+    text = "A usage-priced line: stopped ('usage charges are not supported yet')."
+    return text, deal(lines)
+
+
+@recipe("30_broken_bundle")
+def _broken() -> tuple[str, Row]:
+    orphan = line(2, "SEAT-STD", quantity=5, SBQQ__RequiredBy__c=sfid("a0v", 99))
+    text = "A line whose bundle parent is not on the quote: stopped ('broken_bundle')."
+    return text, deal([line(1, "PLAT-STD"), orphan])
+
+
+@recipe("31_unsupported_term")
+def _term() -> tuple[str, Row]:
+    text = "An 18-month term: no NetSuite subscription term; the 'term resolves' rule fails."
+    lines = [line(1, "PLAT-STD", term=18)]
+    return text, deal(lines, the_quote=quote("2026-01-01", "2027-06-30", term=18))
+
+
+@recipe("32_large_30_lines")
+def _large() -> tuple[str, Row]:
+    """The benchmark deal: 30 lines in several bundles, add-ons and one-time services."""
+    ent = line(1, "PLAT-ENT", discount=10.0)
+    sandbox = line(7, "SANDBOX", parent=ent)
+    lines = [
+        ent,
+        line(2, "SEAT-PRM", parent=ent, quantity=120, discount=15.0),
+        line(3, "SUPPORT-PRM", parent=ent),
+        line(4, "SSO", parent=ent, bundled=True),
+        line(5, "AUDIT-LOG", parent=ent, bundled=True),
+        line(6, "INTEG-SF", parent=ent, discount=5.0),
+        sandbox,
+        line(8, "SANDBOX-DEV", parent=sandbox, quantity=3, bundled=True),
+    ]
+    pro = line(9, "PLAT-PRO", discount=5.0)
+    lines += [
+        pro,
+        line(10, "SEAT-STD", parent=pro, quantity=60, discount=5.0),
+        line(11, "SUPPORT-STD", parent=pro, bundled=True),
+        line(12, "INTEG-SF", parent=pro),
+        line(13, "DATA-MIGR", parent=pro),
+    ]
+    sandbox2 = line(14, "SANDBOX")
+    lines += [sandbox2, line(15, "SANDBOX-DEV", parent=sandbox2, quantity=2, bundled=True)]
+    addons = ["SEAT-VIEW", "STORAGE-TB", "ANALYTICS", "WORKFLOW", "AI-ASSIST", "SUPPORT-247",
+              "PREMIUM-SLA", "HEALTHCHECK", "INTEG-SF", "AUDIT-LOG", "SSO"]  # fmt: skip
+    for offset, code in enumerate(addons):
+        quantity = 25.0 if code == "SEAT-VIEW" else 1.0
+        lines.append(line(16 + offset, code, quantity=quantity, discount=offset % 3 * 5.0))
+    lines += [
+        line(27, "ONBOARD"),
+        line(28, "TRAINING", quantity=4),
+        line(29, "HW-GATEWAY", quantity=2),
+        line(30, "TRAINING", quantity=1, discount=50.0),
+    ]
+    assert len(lines) == 30
+    people = [
+        role(contact(1, "Dana", "Whitfield"), primary=True),
+        role(contact(2, "Sam", "Okafor"), "Economic Buyer"),
+        role(contact(3, "Lee", "Park"), "Technical Buyer"),
+    ]
+    text = "30 lines: two bundles (one nested), a standalone bundle, 11 add-ons, 4 one-time lines."
+    return text, deal(lines, roles=people, the_quote=quote(term=12))
+
+
+def main() -> None:
+    """Write every recipe's deal file."""
+    DEALS_DIR.mkdir(parents=True, exist_ok=True)
+    for name, build in RECIPES.items():
+        description, graph = build()
+        document = {"description": description, **graph}
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        (DEALS_DIR / f"{name}.json").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
