@@ -8,14 +8,22 @@ how container platforms mount them.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from dealbridge.errors import ConfigError
 
+TOML_FILE = Path("dealbridge.toml")  # optional, read from the working directory
 NetSuiteAuthMode = Literal["oauth2", "tba"]
 JwtAlgorithm = Literal["PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 
@@ -30,6 +38,16 @@ def _load_secret_files(values: dict[str, Any], secret_fields: tuple[str, ...]) -
             except OSError as exc:
                 raise ConfigError(f"cannot read the secret file for {name}: {path}: {exc}") from exc
     return values
+
+
+def _address_list(text: str) -> list[str]:
+    """A JSON list, or the friendlier ``a@example.com,b@example.com``."""
+    if text.lstrip().startswith("["):
+        try:
+            return [str(item) for item in json.loads(text)]
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"email_to is not a JSON list: {exc}") from exc
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 class NetSuiteSettings(BaseModel):
@@ -87,9 +105,7 @@ class SalesforceSettings(BaseModel):
     username: str = ""
     private_key: SecretStr | None = None
     private_key_file: str | None = None
-    audience: str | None = Field(
-        default=None, description="JWT aud; defaults to login_url"
-    )
+    audience: str | None = Field(default=None, description="JWT aud; defaults to login_url")
     # Client credentials (§2): runs as the app's run-as user
     client_id: str = ""
     client_secret: SecretStr | None = None
@@ -113,6 +129,93 @@ class SalesforceSettings(BaseModel):
         return values
 
 
+class WebSettings(BaseModel):
+    """The console and API server (issue 6, DESIGN §8)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=1, le=65535)
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies; generated once under data_dir when unset",
+    )
+    session_secret_file: str | None = None
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark cookies Secure even when the request did not arrive over HTTPS "
+        "(behind a TLS-terminating proxy without forwarded headers)",
+    )
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=30 * 24)
+    lockout_attempts: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
+    base_url: str = Field(
+        default="http://127.0.0.1:8700",
+        description="How people reach the console; links in alerts start with it",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return _load_secret_files(values, ("session_secret",))
+        return values
+
+
+class AlertSettings(BaseModel):
+    """Where alerts go and when they fire (issue 6); a channel with no destination is off."""
+
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_password_file: str | None = None
+    smtp_from: str = "dealbridge@localhost"
+    email_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_url: SecretStr | None = Field(
+        default=None, description="Slack-compatible incoming webhook; its URL is a credential"
+    )
+    webhook_url_file: str | None = None
+    open_errors_threshold: int = Field(default=10, ge=1, le=1_000_000)
+    missing_outcome_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    digest_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    repeat_minutes: int = Field(default=240, ge=1, le=30 * 24 * 60)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            values = _load_secret_files(values, ("smtp_password", "webhook_url"))
+            if isinstance(values.get("email_to"), str):
+                values["email_to"] = _address_list(values["email_to"])
+        return values
+
+
+class SyncSettings(BaseModel):
+    """The sync engine: queue, step retries, write-back, flow (``dealbridge.sync``)."""
+
+    flow_path: Path | None = Field(
+        default=None, description="Flow file; default the shipped flows/cpq_closed_won.yaml"
+    )
+    poll_interval_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    queue_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="Deals in flight across all workers; default derived from "
+        "netsuite.concurrency_limit (dealbridge.sync.runtime.deals_in_flight)",
+    )
+    queue_polling_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A ~10-minute NetSuite outage is absorbed: waits of 2, 4, … 512 s sum to ~17 minutes.
+    step_max_attempts: int = Field(default=10, ge=1, le=50)
+    step_interval_seconds: float = Field(default=2.0, ge=0, le=3600)
+    write_back: bool = Field(default=True, description="Write ids and status to Salesforce")
+    multi_currency: bool = Field(
+        default=True, description="The org has multi-currency on (CurrencyIsoCode exists)"
+    )
+    shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+
+
 class Settings(BaseSettings):
     """All of dealbridge's settings."""
 
@@ -126,7 +229,21 @@ class Settings(BaseSettings):
         env_prefix="DEALBRIDGE_",
         env_nested_delimiter="__",
         extra="ignore",
+        toml_file=TOML_FILE,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then ``DEALBRIDGE_*`` variables, then ``./dealbridge.toml`` (no secrets)."""
+        toml = _SecretFreeTomlSource(settings_cls)
+        return (init_settings, env_settings, dotenv_settings, toml, file_secret_settings)
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -138,3 +255,43 @@ class Settings(BaseSettings):
     )
     netsuite: NetSuiteSettings = Field(default_factory=NetSuiteSettings)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
+    executor_id: str | None = Field(
+        default=None,
+        description="Stable id of this worker process (DBOS recovers only its own work)",
+    )
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+
+class _SecretFreeTomlSource(TomlConfigSettingsSource):
+    """``dealbridge.toml`` in the working directory, refusing secret values.
+
+    Why refuse: the file is meant to be committed next to a deployment; secrets come from the
+    environment or from ``*_file`` paths only.
+    """
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        found = _secret_keys(data, Settings)
+        if found:
+            raise ConfigError(
+                f"{TOML_FILE} may not hold secrets ({', '.join(found)}); "
+                "use DEALBRIDGE_* variables or the matching *_file setting"
+            )
+        return data
+
+
+def _secret_keys(data: dict[str, Any], model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Dotted names of the secret fields set in ``data`` (nested groups included)."""
+    found: list[str] = []
+    for name, info in model.model_fields.items():
+        if name not in data:
+            continue
+        annotation = info.annotation
+        if isinstance(data[name], dict) and isinstance(annotation, type):
+            if issubclass(annotation, BaseModel):
+                found += _secret_keys(data[name], annotation, f"{prefix}{name}.")
+        elif "SecretStr" in str(annotation):
+            found.append(prefix + name)
+    return found

@@ -47,16 +47,19 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Info]:
         yield info
 
 
-@pytest.fixture
-def control(emulator: Info) -> EmulatorControl:
-    hooks = EmulatorControl(emulator)
-    hooks.wait_idle()
-    hooks.reset()
-    return hooks
+@pytest.fixture(scope="module")
+def control(emulator: Info) -> Iterator[EmulatorControl]:
+    with EmulatorControl(emulator) as hooks:
+        yield hooks
+
+
+@pytest.fixture(autouse=True)
+def _fresh_emulator(control: EmulatorControl) -> None:
+    control.fresh()
 
 
 @pytest.fixture
-def clients(emulator: Info, control: EmulatorControl) -> Iterator[ClientRuns]:
+def clients(emulator: Info) -> Iterator[ClientRuns]:
     runs = ClientRuns(emulator)
     yield runs
     runs.assert_nothing_leaked()

@@ -9,6 +9,7 @@ and the graph in the ``DealGraph`` JSON shape.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -347,9 +348,8 @@ def _account_b() -> tuple[str, Row]:
     for row in lines:
         row["SBQQ__Quote__c"] = sfid("a0q", 2)
     the_quote = quote("2026-07-01", "2027-06-30", Id=sfid("a0q", 2), Name="Q-00002")
-    return text, deal(lines, the_account=acct, the_quote=the_quote,
-                      the_opportunity=opportunity(8, AccountId=acct["Id"],
-                                                  SBQQ__PrimaryQuote__c=sfid("a0q", 2)))  # fmt: skip
+    opp = opportunity(8, AccountId=acct["Id"], SBQQ__PrimaryQuote__c=sfid("a0q", 2))
+    return text, deal(lines, the_account=acct, the_quote=the_quote, the_opportunity=opp)
 
 
 @recipe("25_one_time_only")
@@ -362,9 +362,13 @@ def _one_time_only() -> tuple[str, Row]:
 def _aud() -> tuple[str, Row]:
     acct = account(9, "Meridian Outfitters Pty Ltd", **AU)
     text = "An Australian account: billed in AUD by the parent subsidiary (no AU subsidiary)."
-    return text, deal([line(1, "PLAT-STD", fx=1.52)], the_account=acct,
-                      the_quote=quote(currency="AUD"),
-                      the_opportunity=opportunity(AccountId=acct["Id"], CurrencyIsoCode="AUD"))  # fmt: skip
+    opp = opportunity(AccountId=acct["Id"], CurrencyIsoCode="AUD")
+    return text, deal(
+        [line(1, "PLAT-STD", fx=1.52)],
+        the_account=acct,
+        the_quote=quote(currency="AUD"),
+        the_opportunity=opp,
+    )
 
 
 @recipe("27_bundle_with_one_time_option")
@@ -449,12 +453,30 @@ def _large() -> tuple[str, Row]:
     return text, deal(lines, roles=people, the_quote=quote(term=12))
 
 
+_PER_DEAL = re.compile(r"^(a0v|a0q|006)(\d{12})AAA$")
+
+
+def renumber(value: Any, deal_number: int) -> Any:
+    """Make quote line, quote and opportunity ids unique across deals: ``<deal><3 digits>``.
+
+    Recipes number lines 1, 2, 3…; in one org (and one emulator) two deals never share a quote
+    line, so every deal file gets its own block of ids (deal 3's line 1 is ``a0v…003001AAA``).
+    """
+    if isinstance(value, dict):
+        return {key: renumber(item, deal_number) for key, item in value.items()}
+    if isinstance(value, list):
+        return [renumber(item, deal_number) for item in value]
+    if isinstance(value, str) and (match := _PER_DEAL.match(value)):
+        return sfid(match[1], deal_number * 1000 + int(match[2]))
+    return value
+
+
 def main() -> None:
     """Write every recipe's deal file."""
     DEALS_DIR.mkdir(parents=True, exist_ok=True)
     for name, build in RECIPES.items():
         description, graph = build()
-        document = {"description": description, **graph}
+        document = {"description": description, **renumber(graph, int(name[:2]))}
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         (DEALS_DIR / f"{name}.json").write_text(text, encoding="utf-8")
 

@@ -124,7 +124,7 @@ def line(
     term: int = 12,
     **fields: Any,
 ) -> Row:
-    """A quote line priced as the seeded org prices it (list × fx; net = list × (1 − d))."""
+    """A quote line priced as the seeded org prices it (list = price * fx; net = list * (1 - d))."""
     name, charge, frequency, price = CATALOGUE[code]
     recurring = charge != "One-Time"
     list_price = 0.0 if bundled else round(price * fx, 2)

@@ -6,10 +6,13 @@ The database is ``--url``, else the settings (``DEALBRIDGE_DATABASE_URL``, or a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from dealbridge.settings import Settings
 
@@ -30,7 +33,8 @@ def db_upgrade(
     from dealbridge.db.migrate import upgrade
 
     target = _url(url)
-    reached = upgrade(target, revision)
+    with _reporting(target):
+        reached = upgrade(target, revision)
     typer.echo(f"{_shown(target)}: at revision {reached or 'none'}")
 
 
@@ -40,7 +44,8 @@ def db_current(url: UrlOption = None) -> None:
     from dealbridge.db.migrate import current, head
 
     target = _url(url)
-    revision, newest = current(target), head()
+    with _reporting(target):
+        revision, newest = current(target), head()
     state = "up to date" if revision == newest else f"behind, head is {newest}"
     typer.echo(f"{_shown(target)}: at revision {revision or 'none'} ({state})")
     if revision != newest:
@@ -49,6 +54,17 @@ def db_current(url: UrlOption = None) -> None:
 
 def _url(url: str | None) -> str:
     return url or Settings().resolved_database_url()
+
+
+@contextmanager
+def _reporting(url: str) -> Iterator[None]:
+    """A database failure as one line naming the database (no traceback, no password)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        typer.echo(f"{_shown(url)}: {type(reason).__name__}: {reason}".rstrip(), err=True)
+        raise typer.Exit(code=2) from None
 
 
 def _shown(url: str) -> str:

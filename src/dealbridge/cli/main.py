@@ -7,6 +7,7 @@ import typer
 from dealbridge.cli.db import db_app
 from dealbridge.cli.demo import demo
 from dealbridge.cli.emulate import emulate_app
+from dealbridge.cli.flows import flows_app
 
 app = typer.Typer(
     name="dealbridge",
@@ -15,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(emulate_app, name="emulate")
+app.add_typer(flows_app, name="flows")
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 

@@ -5,7 +5,8 @@ One concept per module, each a set of functions over an explicit ``Session`` (no
 and payload hashes behind exactly-once), ``open_errors`` (one active error per opportunity),
 ``watermarks`` (forward-only cursors), ``audit`` (who did what), ``users`` (logins and API
 tokens). ``session`` makes engines and sessions, ``migrate`` brings a database to the current
-schema (``dealbridge db upgrade``), ``models`` declares the tables.
+schema (``dealbridge db upgrade``; imported on demand, as Alembic is slow to load), ``models``
+declares the tables.
 
 Typical use::
 
@@ -17,7 +18,6 @@ Typical use::
 from __future__ import annotations
 
 from dealbridge.db.ledger_errors import InvalidTransitionError, LedgerError, NotInLedgerError
-from dealbridge.db.migrate import current, upgrade
 from dealbridge.db.session import (
     dispose_engines,
     engine_for,
@@ -30,11 +30,9 @@ __all__ = [
     "InvalidTransitionError",
     "LedgerError",
     "NotInLedgerError",
-    "current",
     "dispose_engines",
     "engine_for",
     "make_engine",
     "make_session_factory",
     "session_scope",
-    "upgrade",
 ]

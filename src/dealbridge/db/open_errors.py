@@ -214,7 +214,7 @@ def failure_types_seen(session: Session) -> dict[str, datetime]:
     query = select(SyncError.failure_type, func.min(SyncError.first_seen_at)).group_by(
         SyncError.failure_type
     )
-    return {kind: _aware(first) for kind, first in session.execute(query)}
+    return {kind: first for kind, first in session.execute(query)}
 
 
 def _facts(
@@ -281,13 +281,6 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _aware(value: Any) -> datetime:
-    """``min()`` bypasses the column type on SQLite and may come back as text or naive."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return ensure_aware(value if value.tzinfo else value.replace(tzinfo=utc_now().tzinfo))
 
 
 __all__ = [

@@ -119,6 +119,7 @@ class CompiledFlow:
         self.spec = flow.spec
         self._expressions: Mapping[str, Expression] = getattr(flow, "expressions", {})
         self._templates: Mapping[str, Template] = getattr(flow, "templates", {})
+        self._stages: Mapping[str, PipeStage] = getattr(flow, "stages", {})
         self._functions: FunctionRegistry | None = getattr(flow, "functions", None)
         self.constants = dict(flow.spec.constants)
         order = record_order(flow.spec)
@@ -136,9 +137,23 @@ class CompiledFlow:
         found = self._templates.get(source)
         return found if found is not None else compile_template(source, functions=self._functions)
 
+    def stage(self, source: str) -> PipeStage:
+        """The compiled pipeline stage of ``source`` (the loader's, else compiled now)."""
+        found = self._stages.get(source)
+        return found if found is not None else compile_stage(source, functions=self._functions)
+
     def _const_text(self, source: str) -> str:
-        """A name that may be a ``{{ const.… }}`` template, rendered once."""
-        return self.template(source).render({"const": self.constants}) if "{{" in source else source
+        """A name that may be a ``{{ const.… }}`` template, rendered once.
+
+        Raises:
+            ConfigError: The template renders to nothing (an unknown or empty constant).
+        """
+        if "{{" not in source:
+            return source
+        text = self.template(source).render({"const": self.constants}).strip()
+        if not text:
+            raise ConfigError(f"{source!r} renders to an empty name: is the constant declared?")
+        return text
 
     def _optional(self, source: str | None) -> Expression | None:
         return self.expression(source) if source else None
@@ -170,7 +185,7 @@ class CompiledFlow:
             "name": name,
             "path": tuple(name.split(".")),
             "label": spec.label or f"{record} {name}",
-            "stages": tuple(compile_stage(s, functions=self._functions) for s in spec.transforms),
+            "stages": tuple(self.stage(source) for source in spec.transforms),
             "rules": compile_rules(spec.rules, self.template),
             "when": self._optional(spec.when),
         }

@@ -42,6 +42,10 @@ def record(value: Any) -> Mapping[str, Any]:
 
 def number(value: Any) -> float | None:
     """A finite float from a number or numeric text; anything else is None."""
+    kind = type(value)
+    if kind is float or kind is int:  # the common case first: JSON numbers
+        result = float(value)
+        return result if math.isfinite(result) else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float | Decimal):
@@ -58,6 +62,8 @@ def number(value: Any) -> float | None:
 
 def text(value: Any) -> str | None:
     """A non-empty string, or None (Salesforce sends null for empty fields)."""
+    if type(value) is str:
+        return value if value and not value.isspace() else None
     if isinstance(value, str):
         return value if value.strip() else None
     if value is None or isinstance(value, bool | dict | list):

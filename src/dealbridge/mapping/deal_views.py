@@ -56,11 +56,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dealbridge.mapping.deal_values import charge_kind, number, record, text
+from dealbridge.mapping.deal_values import number, record, text
 from dealbridge.mapping.packages import (
     LineTree,
     PackageBuilder,
     View,
+    Walk,
     finish_package,
     line_order,
 )
@@ -115,30 +116,27 @@ def _line_views(lines: Sequence[Row], builder: PackageBuilder) -> dict[str, Any]
     """Packages, package-less one-time lines, usage lines and orphans."""
     tree = LineTree(lines)
     packages: list[View] = []
-    loose: list[tuple[Row, int]] = []
+    loose: Walk = []
     for top in tree.top:
         package = builder.package(top, tree, len(packages) + 1)
         if package is not None:
             packages.append(package)
         else:
             loose.extend([(top, 0), *tree.descendants(top)])
-    one_time = [(ln, d) for ln, d in loose if _kind_of(ln) == "one_time"]
+    one_time = [(line, depth) for line, depth in loose if line.kind == "one_time"]
     if packages and one_time:
         packages[0]["one_time"] = packages[0]["one_time"] + builder.add_ons(packages[0], one_time)
     for package in packages:
         finish_package(package)
     orphans = {id(line) for line in tree.orphans}
-    reached = [ln for ln in lines if id(ln) not in orphans]
     return {
         "packages": packages,
-        "one_time_lines": [ln for ln, _ in one_time],
-        "usage_lines": [ln for ln in reached if _kind_of(ln) == "usage"],
-        "orphan_lines": tree.orphans,
+        "one_time_lines": [line.row for line, _ in one_time],
+        "usage_lines": [
+            line.row for line in tree.lines if line.kind == "usage" and id(line) not in orphans
+        ],
+        "orphan_lines": [line.row for line in tree.orphans],
     }
-
-
-def _kind_of(line: Row) -> str:
-    return charge_kind(line, record(line.get("SBQQ__Product__r")))
 
 
 def _billing_groups(packages: Sequence[View], account_id: str | None) -> list[View]:

@@ -29,7 +29,6 @@ no pydantic validation, and builds one small scope dict per record instance and 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,6 +45,7 @@ from dealbridge.mapping.compiled_flow import (
 from dealbridge.mapping.deal_values import plain, text
 from dealbridge.mapping.deal_views import deal_views
 from dealbridge.mapping.expressions import LOOKUP_SCOPE_KEY, ExpressionError
+from dealbridge.mapping.loader import resolve_hook
 from dealbridge.mapping.lookups import LookupTables
 from dealbridge.mapping.plan_order import DraftOperation, merge_duplicates, ordered_operations
 from dealbridge.mapping.validate import Subject, check_value, run_checks
@@ -347,14 +347,10 @@ def _graph_data(graph: DealGraph | Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _import_hook(target: str) -> Callable[..., Any]:
-    module_name, _, attribute = target.partition(":")
     try:
-        hook = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise ConfigError(f"hook {target!r} cannot be imported: {error}") from None
-    if not callable(hook):
-        raise ConfigError(f"hook {target!r} is not callable")
-    return hook  # type: ignore[no-any-return]
+        return resolve_hook(target)
+    except ValueError as error:
+        raise ConfigError(f"hook {target!r}: {error}") from None
 
 
 def _failed(error: ExpressionError) -> str:

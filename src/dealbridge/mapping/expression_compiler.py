@@ -88,7 +88,7 @@ class Compiler:
         name, call_args = tree.children
         assert isinstance(name, Token)  # noqa: S101 - the grammar guarantees it
         args = self._arguments(call_args)
-        return self._function(name, len(args) + 1, args), args
+        return self._function(name, len(args) + 1, args, piped=True), args
 
     # --- leaves -------------------------------------------------------------------------
 
@@ -207,16 +207,21 @@ class Compiler:
     def _pipe(self, tree: Tree[Token]) -> Compiled:
         value, name, call_args = tree.children
         assert isinstance(name, Token)  # noqa: S101 - the grammar guarantees it
-        return self._invoke(name, [self.compile(value), *self._arguments(call_args)], tree)
+        args = [self.compile(value), *self._arguments(call_args)]
+        return self._invoke(name, args, tree, piped=True)
 
-    def _invoke(self, name: Token, args: list[Compiled], tree: Tree[Token]) -> Compiled:
-        function = self._function(name, len(args), args)
+    def _invoke(
+        self, name: Token, args: list[Compiled], tree: Tree[Token], *, piped: bool = False
+    ) -> Compiled:
+        function = self._function(name, len(args), args, piped=piped)
         fn = _caller(function, tuple(arg.fn for arg in args))
         if not function.pure:
             return Compiled(fn)
         return self._fold(fn, args, tree)
 
-    def _function(self, name: Token, count: int, args: list[Compiled]) -> RegisteredFunction:
+    def _function(
+        self, name: Token, count: int, args: list[Compiled], *, piped: bool = False
+    ) -> RegisteredFunction:
         function = self.registry.get(str(name))
         if function is None:
             hint = get_close_matches(str(name), sorted(self.registry.names()), n=1)
@@ -224,7 +229,8 @@ class Compiler:
             raise self._error(f"unknown function {str(name)!r}{suggestion}", name)
         problem = function.check_arity(count)
         if problem:
-            raise self._error(problem, name)
+            note = " (the piped value is the first)" if piped else ""
+            raise self._error(problem + note, name)
         self.functions.add(function.name)
         if function.wants_scope and args and isinstance(args[0].constant, str):
             self.lookups.add(args[0].constant)

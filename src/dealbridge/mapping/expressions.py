@@ -316,9 +316,12 @@ def _compile_tree(compiler: Compiler, tree: Tree[Token]) -> Compiled:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _stage(source: str, registry: FunctionRegistry, version: int) -> PipeStage:
-    tree = parse(source, start="stage")
-    compiler = Compiler(source, registry)
-    function, args = compiler.stage(tree)
+    try:
+        tree = parse(source, start="stage")
+        compiler = Compiler(source, registry)
+        function, args = compiler.stage(tree)
+    except ExpressionError as error:
+        raise error.shifted(0, source, "transform") from None
     return PipeStage(source, function, args, _Facts([compiler]))
 
 

@@ -57,8 +57,25 @@ class RegisteredFunction:
         try:
             self.signature.bind(*dummies)
         except TypeError:
-            return f"{self.name}() does not take {count} argument{'s' if count != 1 else ''}"
+            plural = "s" if count != 1 else ""
+            return f"{self.usage} cannot take {count} argument{plural}"
         return None
+
+    @property
+    def usage(self) -> str:
+        """How to call it, e.g. ``truncate(value, length)`` or ``round(value, places=2)``."""
+        if self.signature is None:
+            return f"{self.name}(…)"
+        params = list(self.signature.parameters.values())[1 if self.wants_scope else 0 :]
+        shown = [
+            f"*{p.name}"
+            if p.kind is p.VAR_POSITIONAL
+            else p.name
+            if p.default is p.empty
+            else f"{p.name}={p.default!r}"
+            for p in params
+        ]
+        return f"{self.name}({', '.join(shown)})"
 
     @property
     def doc(self) -> str:

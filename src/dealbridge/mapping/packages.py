@@ -48,6 +48,41 @@ def line_order(line: Row) -> tuple[bool, float, str]:
     return (value is None, value or 0.0, text(line.get("Id")) or "")
 
 
+class LineFacts:
+    """What the views need of one quote line, read once: the graph is walked several times.
+
+    ``base`` holds the fields every entry of this line shares (see ``PackageBuilder.entry``).
+    """
+
+    __slots__ = ("base", "id", "kind", "parent", "row")
+
+    def __init__(self, row: Row) -> None:
+        product = record(row.get("SBQQ__Product__r"))
+        self.row = row
+        self.id = text(row.get("Id"))
+        self.parent = text(row.get("SBQQ__RequiredBy__c"))
+        self.kind = charge_kind(row, product)
+        self.base: View = {
+            "line": row,
+            "product": product,
+            "product_id": text(row.get("SBQQ__Product__c")) or text(product.get("Id")),
+            "code": text(product.get("ProductCode")) or text(row.get("SBQQ__ProductCode__c")),
+            "name": text(product.get("Name")) or text(row.get("SBQQ__ProductName__c")),
+            "line_id": self.id,
+            "line_number": line_number(row.get("SBQQ__Number__c")),
+            "kind": self.kind,
+            "line_type": LINE_TYPES[self.kind],
+            "billing_mode": billing_mode(row, product),
+            "quantity": number(row.get("SBQQ__Quantity__c")),
+            "list_price": number(row.get("SBQQ__ListPrice__c")),
+            "discount": number(row.get("SBQQ__Discount__c")) or 0.0,
+            "net_total": number(row.get("SBQQ__NetTotal__c")),
+        }
+
+
+Walk = list[tuple[LineFacts, int]]
+
+
 class LineTree:
     """The quote lines indexed by parent, with the lines no top-level line reaches.
 
@@ -56,39 +91,37 @@ class LineTree:
     """
 
     def __init__(self, lines: Sequence[Row]) -> None:
-        self.top: list[Row] = []
-        self._children: dict[str, list[Row]] = {}
-        for line in lines:
-            parent = text(line.get("SBQQ__RequiredBy__c"))
-            if parent is None:
+        self.lines = [LineFacts(row) for row in lines]
+        self.top: list[LineFacts] = []
+        self._children: dict[str, list[LineFacts]] = {}
+        for line in self.lines:
+            if line.parent is None:
                 self.top.append(line)
             else:
-                self._children.setdefault(parent, []).append(line)
+                self._children.setdefault(line.parent, []).append(line)
         reached: set[int] = set()
         for line in self.top:
             reached.add(id(line))
-            reached.update(id(d) for d, _ in self.descendants(line))
-        self.orphans = [line for line in lines if id(line) not in reached]
+            reached.update(id(found) for found, _ in self.descendants(line))
+        self.orphans = [line for line in self.lines if id(line) not in reached]
 
-    def descendants(self, top: Row) -> list[tuple[Row, int]]:
+    def descendants(self, top: LineFacts) -> Walk:
         """Every line under ``top`` with its depth (1 = child), depth-first in quote order."""
-        found: list[tuple[Row, int]] = []
-        seen = {text(top.get("Id"))}
+        found: Walk = []
+        seen = {top.id}
         stack = [(child, 1) for child in reversed(self.children(top))]
         while stack:
             line, depth = stack.pop()
-            line_id = text(line.get("Id"))
-            if line_id in seen:  # a duplicate Id or a loop: never walk a line twice
+            if line.id in seen:  # a duplicate Id or a loop: never walk a line twice
                 continue
-            seen.add(line_id)
+            seen.add(line.id)
             found.append((line, depth))
             stack.extend((child, depth + 1) for child in reversed(self.children(line)))
         return found
 
-    def children(self, line: Row) -> list[Row]:
+    def children(self, line: LineFacts) -> list[LineFacts]:
         """The lines whose ``SBQQ__RequiredBy__c`` is this line."""
-        line_id = text(line.get("Id"))
-        return self._children.get(line_id, []) if line_id is not None else []
+        return self._children.get(line.id, []) if line.id is not None else []
 
 
 class PackageBuilder:
@@ -105,40 +138,24 @@ class PackageBuilder:
         self.quote = quote
         self.price_term_months = price_term_months or 12.0
 
-    def entry(self, line: Row, position: int, depth: int, frequency: str | None) -> View:
+    def entry(self, line: LineFacts, position: int, depth: int, frequency: str | None) -> View:
         """One billed line: a plan member (recurring) or a one-time add-on line."""
-        product = record(line.get("SBQQ__Product__r"))
-        kind = charge_kind(line, product)
-        list_price = number(line.get("SBQQ__ListPrice__c"))
-        months = FREQUENCY_MONTHS.get(frequency or "") if kind == "recurring" else None
-        unit_price = _unit_price(list_price, months, self.price_term_months)
-        product_id = text(line.get("SBQQ__Product__c")) or text(product.get("Id"))
+        recurring = line.kind == "recurring"
+        months = FREQUENCY_MONTHS.get(frequency or "") if recurring else None
+        unit_price = _unit_price(line.base["list_price"], months, self.price_term_months)
         return {
-            "line": line,
-            "product": product,
-            "product_id": product_id,
-            "code": text(product.get("ProductCode")) or text(line.get("SBQQ__ProductCode__c")),
-            "name": text(product.get("Name")) or text(line.get("SBQQ__ProductName__c")),
-            "line_id": text(line.get("Id")),
-            "line_number": line_number(line.get("SBQQ__Number__c")),
+            **line.base,
             "number": position,
             "depth": depth,
-            "kind": kind,
-            "line_type": LINE_TYPES[kind],
-            "billing_mode": billing_mode(line, product),
-            "frequency": frequency if kind == "recurring" else ONE_TIME_FREQUENCY,
-            "quantity": number(line.get("SBQQ__Quantity__c")),
-            "list_price": list_price,
+            "frequency": frequency if recurring else ONE_TIME_FREQUENCY,
             "unit_price": unit_price,
-            "discount": number(line.get("SBQQ__Discount__c")) or 0.0,
-            "net_total": number(line.get("SBQQ__NetTotal__c")),
-            "price_plan_key": _price_plan_key(product_id, self.currency, unit_price),
+            "price_plan_key": _price_plan_key(line.base["product_id"], self.currency, unit_price),
         }
 
-    def package(self, top: Row, tree: LineTree, position: int) -> View | None:
+    def package(self, top: LineFacts, tree: LineTree, position: int) -> View | None:
         """The package of a top-level line, or None when it has no recurring line at all."""
-        under = tree.descendants(top)
-        recurring = [(ln, d) for ln, d in [(top, 0), *under] if _kind(ln) == "recurring"]
+        walk = [(top, 0), *tree.descendants(top)]
+        recurring = [(line, depth) for line, depth in walk if line.kind == "recurring"]
         if not recurring:
             return None
         frequency_raw = _frequency_raw(recurring[0][0], self.quote)
@@ -147,13 +164,12 @@ class PackageBuilder:
             self.entry(line, n, depth, frequency)
             for n, (line, depth) in enumerate(recurring, start=1)
         ]
-        one_time = [(ln, d) for ln, d in [(top, 0), *under] if _kind(ln) == "one_time"]
         view = self._package_view(top, members, frequency, frequency_raw, position)
-        view["one_time"] = self.add_ons(view, one_time)
-        view["net_total"] = _money_sum(ln.get("SBQQ__NetTotal__c") for ln, _ in [(top, 0), *under])
+        view["one_time"] = self.add_ons(view, [(ln, d) for ln, d in walk if ln.kind == "one_time"])
+        view["net_total"] = _money_sum(line.base["net_total"] for line, _ in walk)
         return view
 
-    def add_ons(self, package: View, lines: Iterable[tuple[Row, int]]) -> list[View]:
+    def add_ons(self, package: View, lines: Walk) -> list[View]:
         """One-time lines on a package's subscription, numbered after its current lines."""
         first = len(package["members"]) + len(package.get("one_time", [])) + 1
         return [
@@ -162,35 +178,35 @@ class PackageBuilder:
 
     def _package_view(
         self,
-        top: Row,
+        top: LineFacts,
         members: list[View],
         frequency: str | None,
         frequency_raw: str | None,
         position: int,
     ) -> View:
-        product = record(top.get("SBQQ__Product__r"))
-        product_id = text(top.get("SBQQ__Product__c")) or text(product.get("Id"))
+        base = top.base
+        product_id = base["product_id"]
         variant = _digest(
             f"{m['product_id']}:{m['line_type']}:{m['billing_mode']}" for m in members
         )
         prices = _price_variant(frequency, members)
-        start, end = _dates(top, self.quote)
+        start, end = _dates(top.row, self.quote)
         return {
-            "line": top,
-            "product": product,
+            "line": top.row,
+            "product": base["product"],
             "product_id": product_id,
-            "code": text(product.get("ProductCode")) or text(top.get("SBQQ__ProductCode__c")),
-            "name": text(product.get("Name")) or text(top.get("SBQQ__ProductName__c")),
-            "line_id": text(top.get("Id")),
+            "code": base["code"],
+            "name": base["name"],
+            "line_id": top.id,
             "number": position,
             "members": members,
             "frequency": frequency,
             "frequency_raw": frequency_raw,
             "currency": self.currency,
-            "quantity": number(top.get("SBQQ__Quantity__c")),
+            "quantity": base["quantity"],
             "start_date": start,
             "end_date": end,
-            "term_months": _term_months(top, self.quote),
+            "term_months": _term_months(top.row, self.quote),
             "variant": variant,
             "plan_key": f"{product_id}-{variant}",
             "price_variant": prices,
@@ -203,15 +219,11 @@ def finish_package(package: View) -> None:
     package["intervals"] = [*package["members"], *package["one_time"]]
 
 
-def _kind(line: Row) -> str:
-    return charge_kind(line, record(line.get("SBQQ__Product__r")))
-
-
-def _frequency_raw(line: Row, quote: Row) -> str | None:
+def _frequency_raw(line: LineFacts, quote: Row) -> str | None:
     """The billing frequency as CPQ spells it: the line's, its product's, else the quote's."""
-    product = record(line.get("SBQQ__Product__r"))
+    product = line.base["product"]
     for value in (
-        line.get("SBQQ__BillingFrequency__c"),
+        line.row.get("SBQQ__BillingFrequency__c"),
         product.get("SBQQ__BillingFrequency__c"),
         quote.get("SBQQ__BillingFrequency__c"),
     ):
@@ -281,5 +293,5 @@ def _digest(parts: Iterable[str]) -> str:
     return hashlib.sha256(joined).hexdigest()[:_VARIANT_CHARS]
 
 
-def _money_sum(values: Iterable[Any]) -> float:
-    return round(sum(number(value) or 0.0 for value in values), 2)
+def _money_sum(values: Iterable[float | None]) -> float:
+    return round(sum(value or 0.0 for value in values), 2)

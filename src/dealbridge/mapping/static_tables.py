@@ -50,12 +50,11 @@ def load_static_table(spec: StaticLookup, *, base_dir: Path) -> Mapping[str, Any
         return MappingProxyType(_inline(spec.values, spec.case_insensitive))
     assert spec.file is not None  # noqa: S101 - StaticLookup guarantees one of the two
     path = Path(spec.file) if Path(spec.file).is_absolute() else base_dir / spec.file
-    text = _read(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        return MappingProxyType(_yaml_table(text, str(path), spec.case_insensitive))
+        return MappingProxyType(_yaml_table(_read(path), str(path), spec.case_insensitive))
     if suffix == ".csv":
-        return MappingProxyType(_csv_table(text, str(path), spec))
+        return MappingProxyType(_csv_table(_read(path), str(path), spec))
     raise ValueError(f"lookup file {spec.file!r} must end in .yaml, .yml or .csv")
 
 

@@ -40,5 +40,6 @@ def test_database_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_password_is_never_printed() -> None:
     url = "postgresql://ledger:hunter2@127.0.0.1:1/none"
     result = runner.invoke(app, ["db", "current", "--url", url])
-    assert result.exit_code != 0
+    assert result.exit_code == 2
+    assert "postgresql://ledger:***@127.0.0.1:1/none: OperationalError" in result.output
     assert "hunter2" not in result.output

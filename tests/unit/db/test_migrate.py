@@ -5,12 +5,19 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-import dealbridge
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from dealbridge.db.migrate import SCRIPT_LOCATION, VERSION_TABLE, alembic_config, current, head, upgrade
+import dealbridge
+from dealbridge.db.migrate import (
+    SCRIPT_LOCATION,
+    VERSION_TABLE,
+    alembic_config,
+    current,
+    head,
+    upgrade,
+)
 from dealbridge.db.models import Base
 from dealbridge.db.session import make_engine
 

@@ -71,7 +71,11 @@ def test_first_failure_opens_an_error(session: Session) -> None:
         "SFACC-001",
         "subsidiary",
     )
-    assert (error.remote_code, error.remote_status, error.request_id) == ("USER_ERROR", 400, "req-9")
+    assert (error.remote_code, error.remote_status, error.request_id) == (
+        "USER_ERROR",
+        400,
+        "req-9",
+    )
     assert error.user_message.startswith("NetSuite refused")
     assert error.violations == []
     assert error.context == {"operation": "PUT customer/eid:SFACC-001"}
@@ -144,7 +148,9 @@ def test_retrying_then_succeeding_resolves(session: Session) -> None:
 
 def test_manual_resolution(session: Session) -> None:
     error_id = _fail(session)
-    done = resolve(session, error_id, "bob", "fixed in NetSuite by hand", at=T0 + timedelta(hours=1))
+    done = resolve(
+        session, error_id, "bob", "fixed in NetSuite by hand", at=T0 + timedelta(hours=1)
+    )
     assert (done.state, done.resolved_by, done.resolution_note) == (
         "resolved",
         "bob",

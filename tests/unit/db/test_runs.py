@@ -211,4 +211,4 @@ def test_counts_by_hour_fills_every_hour(session: Session) -> None:
 
 def test_naive_filters_are_refused(session: Session) -> None:
     with pytest.raises(ValueError, match="since must be timezone-aware"):
-        list_runs(session, RunFilter(since=datetime(2025, 1, 1)))  # noqa: DTZ001
+        list_runs(session, RunFilter(since=datetime(2025, 1, 1)))

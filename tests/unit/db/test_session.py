@@ -37,8 +37,15 @@ def test_sqlite_pragmas(engine: Engine) -> None:
 
 def test_foreign_keys_are_enforced(session: Session) -> None:
     session.add(
-        ApiCall(run_id="no-such-run", system="netsuite", method="GET", path="/x",
-                status=200, duration_ms=1.0, at=utc_now())
+        ApiCall(
+            run_id="no-such-run",
+            system="netsuite",
+            method="GET",
+            path="/x",
+            status=200,
+            duration_ms=1.0,
+            at=utc_now(),
+        )
     )
     with pytest.raises(IntegrityError):
         session.flush()
@@ -79,11 +86,16 @@ def test_session_scope_commits(factory: sessionmaker[Session]) -> None:
         assert session.get(Watermark, "a") is not None
 
 
-def test_session_scope_rolls_back_on_error(factory: sessionmaker[Session]) -> None:
-    with pytest.raises(RuntimeError, match="boom"), session_scope(factory) as session:
+def _write_then_fail(factory: sessionmaker[Session]) -> None:
+    with session_scope(factory) as session:
         session.add(Watermark(name="b", value="2025-01-01T00:00:00Z", updated_at=utc_now()))
         session.flush()
         raise RuntimeError("boom")
+
+
+def test_session_scope_rolls_back_on_error(factory: sessionmaker[Session]) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        _write_then_fail(factory)
     with session_scope(factory) as session:
         assert session.get(Watermark, "b") is None
 

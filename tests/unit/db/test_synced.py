@@ -32,10 +32,13 @@ CONTACT = RecordKey("contact", "SFCON-003")
 PLAN = RecordKey("subscriptionPlan", "SFPLAN-01t")
 
 
-def _write(key: RecordKey, netsuite_id: str, payload: dict[str, Any], group: str = "") -> SyncedWrite:
+def _write(
+    key: RecordKey, netsuite_id: str, payload: dict[str, Any], group: str = ""
+) -> SyncedWrite:
     return SyncedWrite(
         key=key,
-        group=group or ("entity" if key.record_type in ("customer", "contact") else key.record_type),
+        group=group
+        or ("entity" if key.record_type in ("customer", "contact") else key.record_type),
         netsuite_id=netsuite_id,
         payload_hash=payload_hash(payload),
         opportunity_id="006A",
@@ -99,7 +102,12 @@ class TestPayloadHash:
 
 
 def test_upsert_then_get(session: Session) -> None:
-    assert upsert_synced(session, [_write(CUSTOMER, "101", {"companyName": "Acme"})], run_id="r1", at=T0) == 1
+    assert (
+        upsert_synced(
+            session, [_write(CUSTOMER, "101", {"companyName": "Acme"})], run_id="r1", at=T0
+        )
+        == 1
+    )
     row = get_synced(session, [CUSTOMER])[CUSTOMER]
     assert (row.record_group, row.netsuite_id, row.last_run_id) == ("entity", "101", "r1")
     assert (row.source_sobject, row.source_id, row.flow) == ("Account", "001A", "cpq_closed_won")
@@ -137,7 +145,9 @@ def test_customer_and_contact_share_the_entity_group(session: Session) -> None:
 
 def test_get_synced_uses_one_query_for_many_keys(session: Session, engine: Engine) -> None:
     keys = [RecordKey("customer", f"SFACC-{i:04d}") for i in range(300)]
-    upsert_synced(session, [_write(key, str(i), {"i": i}) for i, key in enumerate(keys)], run_id="r")
+    upsert_synced(
+        session, [_write(key, str(i), {"i": i}) for i, key in enumerate(keys)], run_id="r"
+    )
     missing = RecordKey("customer", "SFACC-none")
     with _count_selects(engine) as selects:
         found = get_synced(session, [*keys, missing, keys[0]])
@@ -163,7 +173,9 @@ def test_is_unchanged(session: Session) -> None:
     payload = {"companyName": "Acme", "creditLimit": 10}
     assert not is_unchanged(session, CUSTOMER, payload_hash(payload))
     upsert_synced(session, [_write(CUSTOMER, "101", payload)], run_id="r1")
-    assert is_unchanged(session, CUSTOMER, payload_hash({"creditLimit": 10.0, "companyName": "Acme"}))
+    assert is_unchanged(
+        session, CUSTOMER, payload_hash({"creditLimit": 10.0, "companyName": "Acme"})
+    )
     assert not is_unchanged(session, CUSTOMER, payload_hash({**payload, "creditLimit": 11}))
     assert not is_unchanged(session, RecordKey("contact", "SFACC-001"), payload_hash(payload))
 

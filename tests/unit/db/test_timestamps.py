@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from dealbridge.db.models import Watermark
@@ -24,7 +25,7 @@ def test_ensure_aware_converts_offsets_to_utc() -> None:
 
 def test_ensure_aware_refuses_naive() -> None:
     with pytest.raises(ValueError, match="finished_at must be timezone-aware"):
-        ensure_aware(datetime(2025, 3, 1, 12, 0), "finished_at")  # noqa: DTZ001
+        ensure_aware(datetime(2025, 3, 1, 12, 0), "finished_at")
 
 
 def test_round_trip_through_sqlite_stays_aware(session: Session) -> None:
@@ -38,8 +39,8 @@ def test_round_trip_through_sqlite_stays_aware(session: Session) -> None:
 
 
 def test_naive_value_is_refused_on_bind(session: Session) -> None:
-    session.add(Watermark(name="w", value="x", updated_at=datetime(2025, 1, 1)))  # noqa: DTZ001
-    with pytest.raises(Exception, match="must be timezone-aware"):
+    session.add(Watermark(name="w", value="x", updated_at=datetime(2025, 1, 1)))
+    with pytest.raises(StatementError, match="must be timezone-aware"):
         session.flush()
 
 

@@ -72,7 +72,9 @@ def test_lockout_after_repeated_failures(session: Session) -> None:
         )
         assert user is not None
         assert (user.failed_logins, user.locked_until) == (attempt, None)
-    user = record_failed_login(session, "alice", max_failures=3, lock_for=timedelta(minutes=15), at=T0)
+    user = record_failed_login(
+        session, "alice", max_failures=3, lock_for=timedelta(minutes=15), at=T0
+    )
     assert user is not None
     assert user.locked_until == T0 + timedelta(minutes=15)
     assert is_locked(user, T0 + timedelta(minutes=14))
@@ -117,8 +119,12 @@ def test_find_without_touching(session: Session) -> None:
 
 
 def test_list_tokens(session: Session) -> None:
-    first = create_token(session, name="a", token_hash=hash_token("1"), role="viewer", created_by="x")
-    second = create_token(session, name="b", token_hash=hash_token("2"), role="admin", created_by="x")
+    first = create_token(
+        session, name="a", token_hash=hash_token("1"), role="viewer", created_by="x"
+    )
+    second = create_token(
+        session, name="b", token_hash=hash_token("2"), role="admin", created_by="x"
+    )
     revoke_token(session, first.id)
     assert [t.name for t in list_tokens(session)] == [second.name]
     assert {t.name for t in list_tokens(session, include_revoked=True)} == {"a", "b"}

@@ -152,12 +152,19 @@ class StatsMiddleware:
                 self.state.governor.stats.by_status[status[0]] += 1
 
 
+def _report_sender_crash(task: asyncio.Task[None]) -> None:
+    """A dead sender would silently stop Outbound Messages: say so on stderr."""
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("the Outbound Message sender stopped", exc_info=task.exception())
+
+
 def create_app(state: SalesforceEmulatorState) -> FastAPI:
     """The ASGI app of one emulator; its lifespan runs the Outbound Message sender."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(state.sender.run(), name="outbound-sender")
+        task.add_done_callback(_report_sender_crash)
         try:
             yield
         finally:

@@ -1,0 +1,210 @@
+"""The sync engine's use of the ledger: one short transaction per question, in plain data out.
+
+Why a facade: steps run on an event loop, and SQLAlchemy sessions are synchronous; every method
+here is one ``session_scope`` and is called through ``asyncio.to_thread`` by the steps, so a
+SQLite write lock or a PostgreSQL round trip never stalls the other deals of the loop. Methods
+return plain values (ids, dicts, small dataclasses), never ORM rows, because what a step returns
+is checkpointed by DBOS.
+
+The loop guard lives here too: the ``SystemModstamp`` our own write-back produced is kept as a
+forward-only watermark ``writeback:<OpportunityId>``; a notification or poll carrying exactly
+that stamp is our echo, not a change (``is_own_write_back``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dealbridge.core.calls import CallRecord
+from dealbridge.core.records import RecordKey
+from dealbridge.db import api_calls, open_errors, runs, synced, watermarks
+from dealbridge.db.models import FINISHED_STATUSES
+from dealbridge.db.session import make_engine, make_session_factory, session_scope
+from dealbridge.db.watermarks import parse_instant
+
+WRITE_BACK_WATERMARK = "writeback:"
+WRITE_BACK_STEP = "write_back"
+_WRITE_BACK_DONE = frozenset({"written", "skipped"})
+_RECENT_RUNS = 10
+
+
+@dataclass(frozen=True)
+class SyncedState:
+    """What the ledger remembers of one record: its NetSuite id, last hash, pending override."""
+
+    netsuite_id: str | None
+    payload_hash: str | None
+    override: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RunFinish:
+    """The facts ``finish_run`` records."""
+
+    status: str
+    step_timings: list[dict[str, Any]]
+    records_written: int
+    records_unchanged: int
+    plan: dict[str, Any] | None
+    error_id: int | None
+
+
+class Ledger:
+    """The ledger at one URL, for the engine.
+
+    Args:
+        url: SQLAlchemy URL of the ledger (already migrated).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.factory: sessionmaker[Session] = make_session_factory(self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work (commit on success)."""
+        with session_scope(self.factory) as session:
+            yield session
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(self, workflow_id: str, opportunity_id: str, trigger: dict[str, Any]) -> str:
+        """The run of ``workflow_id``, created on first call; returns its id."""
+        stamp = trigger.get("system_modstamp")
+        received = trigger.get("received_at")
+        with self.session() as session:
+            run = runs.start_run(
+                session,
+                workflow_id=workflow_id,
+                opportunity_id=opportunity_id,
+                trigger=trigger["kind"],
+                account_id=trigger.get("account_id"),
+                trigger_ref=trigger.get("trigger_ref"),
+                system_modstamp=parse_instant(stamp) if stamp else None,
+                received_at=datetime.fromisoformat(received) if received else None,
+            )
+            return run.id
+
+    def mark_running(self, run_id: str, graph: dict[str, Any]) -> None:
+        """The run has started; keep the deal graph for replay and the console."""
+        with self.session() as session:
+            runs.mark_running(session, run_id, deal_graph=graph)
+
+    def finish_run(self, run_id: str, finish: RunFinish) -> None:
+        """Record the outcome, with the API call summary counted from the stored calls."""
+        with self.session() as session:
+            summary = api_calls.call_counts(_as_records(api_calls.calls_for_run(session, run_id)))
+            runs.finish_run(
+                session,
+                run_id,
+                status=finish.status,
+                step_timings=finish.step_timings,
+                api_calls=summary,
+                records_written=finish.records_written,
+                records_unchanged=finish.records_unchanged,
+                plan=finish.plan,
+                error_id=finish.error_id,
+            )
+
+    def record_calls(self, run_id: str, calls: Sequence[CallRecord]) -> None:
+        """Store a step's calls (redacted by the connectors)."""
+        if calls:
+            with self.session() as session:
+                api_calls.record_calls(session, run_id, calls)
+
+    # -- synced records ---------------------------------------------------------------------
+
+    def synced_state(self, keys: Iterable[RecordKey]) -> dict[RecordKey, SyncedState]:
+        """The ledger's memory of these records (absent keys were never written)."""
+        with self.session() as session:
+            rows = synced.get_synced(session, keys)
+            return {
+                key: SyncedState(row.netsuite_id, row.payload_hash, row.override_payload)
+                for key, row in rows.items()
+            }
+
+    def record_writes(self, writes: Sequence[synced.SyncedWrite], run_id: str) -> None:
+        """Remember records just written (their ids and payload hashes)."""
+        with self.session() as session:
+            synced.upsert_synced(session, writes, run_id=run_id)
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def record_failure(
+        self, failure: open_errors.Failure, opportunity_id: str, run_id: str, workflow_id: str
+    ) -> int:
+        """Open (or update) the opportunity's error; returns its id."""
+        account = failure.context.get("account_id")
+        with self.session() as session:
+            error = open_errors.record_failure(
+                session,
+                failure,
+                opportunity_id=opportunity_id,
+                account_id=str(account) if account else None,
+                run_id=run_id,
+                workflow_id=workflow_id,
+            )
+            return error.id
+
+    def resolve_for_success(self, opportunity_id: str, run_id: str) -> int | None:
+        """Close the opportunity's active error after a success; returns its id, if any."""
+        with self.session() as session:
+            error = open_errors.resolve_for_success(session, opportunity_id, run_id)
+            return error.id if error is not None else None
+
+    def shows_synced(self, opportunity_id: str, current_run_id: str) -> bool:
+        """Whether Salesforce already shows this deal as synced, as our last run left it.
+
+        True when the opportunity's latest finished run (other than ``current_run_id``)
+        succeeded and its write-back was written or itself skipped for the same reason.
+        """
+        filters = runs.RunFilter(opportunity=opportunity_id)
+        with self.session() as session:
+            for run in runs.list_runs(session, filters, limit=_RECENT_RUNS):
+                if run.id == current_run_id or run.status not in FINISHED_STATUSES:
+                    continue
+                return run.status in runs.SUCCESS_STATUSES and _write_back_ok(run.step_timings)
+        return False
+
+    # -- the write-back loop guard ----------------------------------------------------------
+
+    def own_write_back(self, opportunity_id: str) -> str | None:
+        """The ``SystemModstamp`` our latest write-back to this opportunity produced."""
+        with self.session() as session:
+            return watermarks.get_watermark(session, WRITE_BACK_WATERMARK + opportunity_id)
+
+    def remember_write_back(self, opportunity_id: str, modstamp: str) -> None:
+        """Keep the stamp our write-back produced (forward only)."""
+        with self.session() as session:
+            watermarks.advance_watermark(session, WRITE_BACK_WATERMARK + opportunity_id, modstamp)
+
+    def is_own_write_back(self, opportunity_id: str, modstamp: str | None) -> bool:
+        """Whether ``modstamp`` is exactly what our own write-back produced."""
+        if not modstamp:
+            return False
+        own = self.own_write_back(opportunity_id)
+        return own is not None and parse_instant(own) == parse_instant(modstamp)
+
+
+def _write_back_ok(step_timings: list[dict[str, Any]]) -> bool:
+    return any(
+        entry.get("step") == WRITE_BACK_STEP and entry.get("status") in _WRITE_BACK_DONE
+        for entry in step_timings
+    )
+
+
+def _as_records(rows: Iterable[Any]) -> list[CallRecord]:
+    """Stored calls in the shape ``api_calls.call_counts`` counts."""
+    return [
+        CallRecord(row.system, row.method, row.path, row.status, row.duration_ms) for row in rows
+    ]

@@ -1,0 +1,167 @@
+"""The steps of ``sync_deal``: each one idempotent, each returning plain JSON-like data.
+
+Steps are at-least-once (a crash re-runs the step in flight), so each is safe to repeat: the run
+row is keyed by workflow id, NetSuite writes are upserts by external id, the ledger's writes are
+upserts, the write-back sets fields to values. What a step returns is DBOS's checkpoint; ``ms``
+in it is the step's own duration, which the run's ``step_timings`` collect.
+
+Every step that calls a remote system collects its API calls (``call_log``) and stores them with
+the run when it ends, successful or not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from dealbridge.connectors.salesforce.deal_graph import fetch_deal_graph
+from dealbridge.connectors.salesforce.deal_models import DealGraph
+from dealbridge.db.open_errors import Failure
+from dealbridge.db.timestamps import utc_now
+from dealbridge.sync.call_log import collecting_calls
+from dealbridge.sync.ledger import RunFinish
+from dealbridge.sync.plan_data import plan_document
+from dealbridge.sync.runtime import current_runtime
+from dealbridge.sync.stamps import salesforce_instant
+from dealbridge.sync.waves import WaveContext, execute_wave
+from dealbridge.sync.write_back import WriteBack, stamp_of, subrequests
+
+T = TypeVar("T")
+AUTOMATIC_TRIGGERS = frozenset({"outbound_message", "poller"})
+
+
+async def start_run(
+    workflow_id: str, opportunity_id: str, trigger: dict[str, Any]
+) -> dict[str, Any]:
+    """The run row (created once per workflow id), and whether the trigger is our own echo."""
+    runtime = current_runtime()
+    started = time.perf_counter()
+    run_id = await asyncio.to_thread(runtime.ledger.start_run, workflow_id, opportunity_id, trigger)
+    echo = trigger["kind"] in AUTOMATIC_TRIGGERS and await asyncio.to_thread(
+        runtime.ledger.is_own_write_back, opportunity_id, trigger.get("system_modstamp")
+    )
+    return {"run_id": run_id, "own_write_back": echo, "ms": _ms(started)}
+
+
+async def extract(run_id: str, opportunity_id: str) -> dict[str, Any]:
+    """The deal graph (≤ 2 Salesforce calls), stored with the run for replay."""
+    runtime = current_runtime()
+    started = time.perf_counter()
+
+    async def fetch() -> DealGraph:
+        clients = await runtime.loop_clients()
+        multi_currency = runtime.settings.sync.multi_currency
+        return await fetch_deal_graph(
+            clients.salesforce, opportunity_id, multi_currency=multi_currency
+        )
+
+    graph = await _recording_calls(run_id, fetch)
+    data: dict[str, Any] = json.loads(graph.to_json())
+    await asyncio.to_thread(runtime.ledger.mark_running, run_id, data)
+    stamp = graph.opportunity.system_modstamp
+    return {
+        "graph": data,
+        "account_id": graph.opportunity.account_id,
+        "system_modstamp": salesforce_instant(stamp) if stamp else None,
+        "ms": _ms(started),
+    }
+
+
+async def plan(run_id: str, graph: dict[str, Any]) -> dict[str, Any]:
+    """The flow's plan of the deal, as a document (``plan_data``), or why there is none."""
+    runtime = current_runtime()
+    started = time.perf_counter()
+    deal = DealGraph.from_json(json.dumps(graph))
+    if not runtime.engine.triggered(deal):
+        return {"triggered": False, "ok": False, "plan": None, "ms": _ms(started)}
+
+    async def make() -> dict[str, Any]:
+        clients = await runtime.loop_clients()
+        lookups = await runtime.lookups(clients.netsuite)
+        return plan_document(runtime.engine.plan(deal, lookups))
+
+    document = await _recording_calls(run_id, make)
+    blocked = any(v.get("severity", "error") == "error" for v in document["violations"])
+    return {"triggered": True, "ok": not blocked, "plan": document, "ms": _ms(started)}
+
+
+async def wave(
+    run_id: str,
+    opportunity_id: str,
+    entries: list[dict[str, Any]],
+    known_ids: dict[str, str],
+    flow: str,
+) -> dict[str, Any]:
+    """One wave's upserts (``waves.execute_wave``); ids of every operation of the wave."""
+    runtime = current_runtime()
+    started = time.perf_counter()
+
+    async def execute() -> dict[str, Any]:
+        clients = await runtime.loop_clients()
+        context = WaveContext(clients.netsuite, runtime.ledger, run_id, opportunity_id, flow)
+        return await execute_wave(entries, known_ids, context)
+
+    result = await _recording_calls(run_id, execute)
+    return {**result, "ms": _ms(started)}
+
+
+async def write_back(run_id: str, write: dict[str, Any], unchanged: bool) -> dict[str, Any]:
+    """One composite call to Salesforce, unless disabled or nothing would change."""
+    runtime = current_runtime()
+    started = time.perf_counter()
+    if not runtime.settings.sync.write_back:
+        return {"status": "disabled", "ms": _ms(started)}
+    target = WriteBack(**write)
+    shows_synced = runtime.ledger.shows_synced
+    if unchanged and await asyncio.to_thread(shows_synced, target.opportunity_id, run_id):
+        return {"status": "skipped", "ms": _ms(started)}
+
+    async def send() -> str:
+        clients = await runtime.loop_clients()
+        return stamp_of(await clients.salesforce.composite(subrequests(target, utc_now())))
+
+    stamp = await _recording_calls(run_id, send)
+    await asyncio.to_thread(runtime.ledger.remember_write_back, target.opportunity_id, stamp)
+    return {"status": "written", "modstamp": stamp, "ms": _ms(started)}
+
+
+async def record_failure(
+    run_id: str, workflow_id: str, opportunity_id: str, failure: Failure
+) -> dict[str, Any]:
+    """Open (or update) the opportunity's error."""
+    runtime = current_runtime()
+    started = time.perf_counter()
+    error_id = await asyncio.to_thread(
+        runtime.ledger.record_failure, failure, opportunity_id, run_id, workflow_id
+    )
+    return {"error_id": error_id, "ms": _ms(started)}
+
+
+async def finish_run(
+    run_id: str, opportunity_id: str, finish: RunFinish, succeeded: bool
+) -> dict[str, Any]:
+    """Record the outcome; after a success, close the opportunity's open error."""
+    runtime = current_runtime()
+    await asyncio.to_thread(runtime.ledger.finish_run, run_id, finish)
+    resolved = None
+    if succeeded:
+        resolved = await asyncio.to_thread(
+            runtime.ledger.resolve_for_success, opportunity_id, run_id
+        )
+    return {"resolved_error_id": resolved}
+
+
+async def _recording_calls(run_id: str, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` and store the API calls it made with the run, even when it fails."""
+    with collecting_calls() as calls:
+        try:
+            return await work()
+        finally:
+            await asyncio.to_thread(current_runtime().ledger.record_calls, run_id, list(calls))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
