@@ -110,20 +110,25 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 
 class EmulatorControl:
-    """The emulator's test hooks (``/__emulator__/``, see ``emulator/control.py``)."""
+    """The emulator's test hooks (``/__emulator__/``, see ``emulator/control.py``).
+
+    Each call opens and closes its own connection, so an instance needs no closing; it is also
+    a context manager for symmetry with the emulator's.
+    """
 
     def __init__(self, info: Info) -> None:
         self.url = info["control_url"]
-        self._http = httpx.Client(base_url=self.url, timeout=30, verify=shared_ssl_context())
 
     def __enter__(self) -> EmulatorControl:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._http.close()
+        return None
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        answer = self._http.request(method, path, json=body)
+        verify = shared_ssl_context()
+        with httpx.Client(base_url=self.url, timeout=30, verify=verify) as http:
+            answer = http.request(method, path, json=body)
         assert answer.status_code == 200, f"{method} {path}: {answer.status_code} {answer.text}"
         return answer.json()
 

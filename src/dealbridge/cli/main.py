@@ -7,7 +7,12 @@ import typer
 from dealbridge.cli.db import db_app
 from dealbridge.cli.demo import demo
 from dealbridge.cli.emulate import emulate_app
+from dealbridge.cli.errors_cmd import errors_app
 from dealbridge.cli.flows import flows_app
+from dealbridge.cli.runs import runs_app
+from dealbridge.cli.sync import sync
+from dealbridge.cli.users import tokens_app, users_app
+from dealbridge.cli.worker import worker
 
 app = typer.Typer(
     name="dealbridge",
@@ -18,7 +23,13 @@ app = typer.Typer(
 app.add_typer(emulate_app, name="emulate")
 app.add_typer(flows_app, name="flows")
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.command("demo")(demo)
+app.command("sync")(sync)
+app.command("worker")(worker)
+app.add_typer(runs_app, name="runs")
+app.add_typer(errors_app, name="errors")
 
 
 if __name__ == "__main__":  # pragma: no cover

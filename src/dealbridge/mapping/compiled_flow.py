@@ -5,9 +5,10 @@ lookups by source text: mapping a deal only walks these slotted objects. Flow-le
 that need no deal to be found — a record-level dependency cycle, an invalid regular expression,
 an expression that does not compile — fail here, as ``ConfigError``, when the engine is built.
 
-Record types and field names may hold ``{{ const.x }}`` templates (rendered once, here), so a
-custom record or custom field id can be a named constant of the flow
-(``{{ const.package_record_type }}``) instead of a literal repeated in several places.
+A field whose expression reads nothing but ``const`` (``value: const.offset_unit``) is computed
+here once and sent as a constant. Record types and field names may hold ``{{ const.x }}``
+templates (rendered once, here), so a custom record or custom field id can be a named constant
+of the flow (``{{ const.package_record_type }}``) instead of a literal repeated in places.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from dealbridge.mapping.expressions import (
 )
 from dealbridge.mapping.spec import FieldSpec, FlowSpec, RecordSpec, StopSpec, SublistSpec
 from dealbridge.mapping.validate import CompiledCheck, CompiledRule, compile_rules
+from dealbridge.mapping.value_text import display
+
+# Field kinds, as small ints: the engine dispatches on them for every field of every deal.
+VALUE, REF, CONST, RECORD_REF, SUBLIST = range(5)
+KIND_NAMES = ("value", "ref", "const", "record_ref", "sublist")
 
 
 class LoadedFlowLike(Protocol):
@@ -55,16 +61,18 @@ class CompiledSublist:
 
 @dataclass(frozen=True, slots=True)
 class CompiledField:
-    """One payload field; ``kind`` is value, ref, record_ref, const or sublist.
+    """One payload field; ``kind`` is ``VALUE``, ``REF``, ``CONST``, ``RECORD_REF`` or ``SUBLIST``.
 
     ``path`` is the name split at dots: ``addressBookAddress.city`` sets ``city`` inside the
     ``addressBookAddress`` object (a NetSuite subrecord); NetSuite field names have no dots.
+    ``nested`` says whether there is more than one part.
     """
 
     name: str
-    kind: str
+    kind: int
     label: str
     path: tuple[str, ...]
+    nested: bool
     expression: Expression | None = None
     const: Any = None
     stages: tuple[PipeStage, ...] = ()
@@ -184,6 +192,7 @@ class CompiledFlow:
         common: dict[str, Any] = {
             "name": name,
             "path": tuple(name.split(".")),
+            "nested": "." in name,
             "label": spec.label or f"{record} {name}",
             "stages": tuple(self.stage(source) for source in spec.transforms),
             "rules": compile_rules(spec.rules, self.template),
@@ -191,18 +200,27 @@ class CompiledFlow:
         }
         if spec.sublist is not None:
             return CompiledField(
-                kind="sublist", sublist=self._sublist(spec.sublist, record), **common
+                kind=SUBLIST, sublist=self._sublist(spec.sublist, record), **common
             )
         if spec.record_ref is not None:
             key = self._optional(spec.record_ref_key)
-            return CompiledField(
-                kind="record_ref", target=spec.record_ref, target_key=key, **common
-            )
-        if spec.ref is not None:
-            return CompiledField(kind="ref", expression=self.expression(spec.ref), **common)
-        if spec.value is not None:
-            return CompiledField(kind="value", expression=self.expression(spec.value), **common)
-        return CompiledField(kind="const", const=spec.const, **common)
+            return CompiledField(kind=RECORD_REF, target=spec.record_ref, target_key=key, **common)
+        source, kind = (spec.ref, REF) if spec.ref is not None else (spec.value, VALUE)
+        if source is None:
+            return CompiledField(kind=CONST, const=spec.const, **common)
+        expression = self.expression(source)
+        if self._foldable(expression) and not common["stages"] and not common["rules"]:
+            return CompiledField(kind=CONST, const=self._fold(expression, kind), **common)
+        return CompiledField(kind=kind, expression=expression, **common)
+
+    def _foldable(self, expression: Expression) -> bool:
+        """Whether the value depends on the flow's constants only (``const.offset_unit``)."""
+        return expression.names <= {"const"} and not expression.lookups
+
+    def _fold(self, expression: Expression, kind: int) -> Any:
+        """A constants-only value, computed once here instead of for every line of every deal."""
+        value = expression.evaluate({"const": self.constants})
+        return {"id": display(value)} if kind == REF and value is not None else value
 
     def _sublist(self, spec: SublistSpec, record: str) -> CompiledSublist:
         return CompiledSublist(

@@ -123,16 +123,21 @@ def billing_mode(line: Mapping[str, Any], product: Mapping[str, Any]) -> str:
     return "IN_ARREARS" if kind is not None and kind.strip().lower() == "arrears" else "IN_ADVANCE"
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A ``DealGraph`` dump as JSON-like data: whole ``Decimal`` → int, others float, dates ISO.
 
     Dates become text because every flow writes them as ``YYYY-MM-DD`` (contracts/netsuite.md
-    §2) and compares them as text, which orders ISO dates correctly.
+    §2) and compares them as text, which orders ISO dates correctly. Scalars that are already
+    plain are not touched (checked by exact type: this runs for every field of every deal).
     """
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else plain(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if isinstance(value, Decimal):
         whole = value.is_finite() and value == value.to_integral_value()
         return int(value) if whole else float(value)

@@ -88,7 +88,8 @@ class Compiler:
         name, call_args = tree.children
         assert isinstance(name, Token)  # noqa: S101 - the grammar guarantees it
         args = self._arguments(call_args)
-        return self._function(name, len(args) + 1, args, piped=True), args
+        # the table of a ``lookup`` stage is the runtime value: no literal to record
+        return self._function(name, len(args) + 1, [], piped=True), args
 
     # --- leaves -------------------------------------------------------------------------
 

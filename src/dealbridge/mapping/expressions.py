@@ -270,7 +270,7 @@ def compile_expression(source: str, *, functions: FunctionRegistry | None = None
         ExpressionError: A syntax error (with column and what was expected), an unknown
             function, a wrong argument count, or a constant part that always fails.
     """
-    registry = functions or DEFAULT_FUNCTIONS
+    registry = functions if functions is not None else DEFAULT_FUNCTIONS
     return _expression(_text(source), registry, registry.version)
 
 
@@ -280,7 +280,7 @@ def compile_template(source: str, *, functions: FunctionRegistry | None = None) 
     Raises:
         ExpressionError: An unclosed ``{{``, an empty hole, or a hole that does not compile.
     """
-    registry = functions or DEFAULT_FUNCTIONS
+    registry = functions if functions is not None else DEFAULT_FUNCTIONS
     return _template(_text(source), registry, registry.version)
 
 
@@ -290,7 +290,7 @@ def compile_stage(source: str, *, functions: FunctionRegistry | None = None) -> 
     Raises:
         ExpressionError: Not a stage, an unknown transform or a wrong argument count.
     """
-    registry = functions or DEFAULT_FUNCTIONS
+    registry = functions if functions is not None else DEFAULT_FUNCTIONS
     return _stage(_text(source), registry, registry.version)
 
 

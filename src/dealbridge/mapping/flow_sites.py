@@ -1,9 +1,11 @@
 """Every place in a flow that holds language text, with its key path.
 
-Language text means expressions, templates, pipeline stages and regular expressions. The loader
-compiles all of them up front so a flow that loads can never fail later for a typo in a rarely
-used branch, and reports each failure at its key path. This list is the single answer to
-"which keys hold what": the spec's docstrings say it in prose, this module says it in code.
+Language text means expressions, templates (record types and field names too, when they hold
+``{{ }}``, which the engine renders with the constants), pipeline stages and regular
+expressions. The loader compiles all of them up front so a flow that loads can never fail later
+for a typo in a rarely used branch, and reports each failure at its key path. This list is the
+single answer to "which keys hold what": the spec's docstrings say it in prose, this module says
+it in code.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def flow_sites(spec: FlowSpec) -> list[Site]:
 
 
 def _record_sites(record: RecordSpec, base: str) -> list[Site]:
-    sites = [Site(join_path(base, "external_id"), "template", record.external_id)]
+    sites = _named_by_template(join_path(base, "type"), record.type)
+    sites.append(Site(join_path(base, "external_id"), "template", record.external_id))
     sites.extend(_optional(base, for_each=record.for_each, when=record.when))
     sites.append(Site(join_path(base, "source", "id"), "template", record.source.id))
     sites.extend(_fields_sites(record.fields, join_path(base, "fields")))
@@ -60,6 +63,7 @@ def _record_sites(record: RecordSpec, base: str) -> list[Site]:
 def _fields_sites(fields: dict[str, FieldSpec], base: str) -> list[Site]:
     sites: list[Site] = []
     for name, field in fields.items():
+        sites.extend(_named_by_template(join_path(base, name), name))
         sites.extend(_field_sites(field, join_path(base, name)))
     return sites
 
@@ -93,6 +97,11 @@ def _rule_sites(rule: Rule, base: str) -> list[Site]:
     if rule.message is not None:
         sites.append(Site(join_path(base, "message"), "template", rule.message))
     return sites
+
+
+def _named_by_template(path: str, text: str) -> list[Site]:
+    """A record type or field name written as a template (``{{ const.package_record_type }}``)."""
+    return [Site(path, "template", text)] if "{{" in text else []
 
 
 def _optional(base: str, **expressions: str | None) -> list[Site]:

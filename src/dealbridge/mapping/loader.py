@@ -97,7 +97,7 @@ def load_flow(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise FlowFileError([FlowProblem(str(path), 0, 0, "", f"cannot read: {error}")]) from None
-    return _load(text, str(path), path, path.parent, functions or DEFAULT_FUNCTIONS, check_hooks)
+    return _load(text, str(path), path, path.parent, _registry(functions), check_hooks)
 
 
 def load_flow_text(
@@ -121,7 +121,7 @@ def load_flow_text(
         FlowFileError: Every problem found, each with file, line, column and key path.
     """
     directory = base_dir if base_dir is not None else Path(source).parent
-    return _load(text, source, None, directory, functions or DEFAULT_FUNCTIONS, check_hooks)
+    return _load(text, source, None, directory, _registry(functions), check_hooks)
 
 
 def shipped_flow_paths() -> list[Path]:
@@ -144,6 +144,10 @@ def resolve_hook(target: str) -> Callable[..., Any]:
     if not callable(hook):
         raise ValueError(f"module {module_name!r} has no function {attribute!r}")
     return hook  # type: ignore[no-any-return]
+
+
+def _registry(functions: FunctionRegistry | None) -> FunctionRegistry:
+    return functions if functions is not None else DEFAULT_FUNCTIONS
 
 
 def _load(

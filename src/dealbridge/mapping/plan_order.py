@@ -9,49 +9,57 @@ violation instead and the first instance is kept.
 
 The order is topological — every operation after the operations it depends on — with ties
 broken by the record's position in the flow, then by external id, so the same deal always gives
-the same plan (golden files) and ``SyncPlan.waves`` never fails.
+the same plan (golden files) and ``SyncPlan.waves`` never fails. An operation's ``depends_on``
+lists its dependencies in the order they were mapped (customer before billing account…).
+
+Drafts refer to each other by position in the run's draft list: plain ints hash and compare far
+faster than ``RecordKey`` dataclasses, and this runs for every deal.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dealbridge.connectors.netsuite.models import record_group
 from dealbridge.core.records import Operation, RecordKey, SourceRecord, Violation
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftOperation:
-    """An operation before merging and ordering, with what ordering needs."""
+    """An operation before merging and ordering; ``depends_on`` holds draft positions."""
 
     name: str
     index: int
     key: RecordKey
     payload: dict[str, Any]
-    depends_on: set[RecordKey]
+    depends_on: set[int]
     replace: tuple[str, ...]
     source: SourceRecord
-    merged: list[SourceRecord] = field(default_factory=list)
 
 
-def merge_duplicates(
-    drafts: Iterable[DraftOperation], out: list[Violation]
-) -> list[DraftOperation]:
-    """One draft per (record group, external id); a conflicting duplicate is a violation."""
-    kept: dict[tuple[str, str], DraftOperation] = {}
-    for draft in drafts:
+def merge_duplicates(drafts: Sequence[DraftOperation], out: list[Violation]) -> list[int]:
+    """For each draft, the position of the draft that stands for it (itself unless a duplicate).
+
+    A duplicate with an equal payload merges its dependencies into the first; a conflicting one
+    is reported in ``out`` and dropped.
+    """
+    first_of: dict[tuple[str, str], int] = {}
+    alias = list(range(len(drafts)))
+    for position, draft in enumerate(drafts):
         identity = (record_group(draft.key.record_type), draft.key.external_id)
-        first = kept.get(identity)
-        if first is None:
-            kept[identity] = draft
-        elif first.key == draft.key and first.payload == draft.payload:
-            first.depends_on |= draft.depends_on
+        first = first_of.setdefault(identity, position)
+        if first == position:
+            continue
+        alias[position] = first
+        kept = drafts[first]
+        if kept.key == draft.key and kept.payload == draft.payload:
+            kept.depends_on |= draft.depends_on
         else:
-            out.append(_conflict(first, draft))
-    return list(kept.values())
+            out.append(_conflict(kept, draft))
+    return alias
 
 
 def _conflict(first: DraftOperation, second: DraftOperation) -> Violation:
@@ -64,46 +72,43 @@ def _conflict(first: DraftOperation, second: DraftOperation) -> Violation:
     return Violation(second.source, second.name, "externalId", "duplicate_external_id", message)
 
 
-def ordered_operations(drafts: list[DraftOperation]) -> list[Operation]:
-    """The drafts as operations, dependencies first (Kahn's algorithm, deterministic ties).
-
-    A dependency on a record this plan does not write (dropped as a conflicting duplicate) is
-    left out of ``depends_on``; the conflict is already a violation, so the plan is not ok.
-    """
-    by_key = {draft.key: draft for draft in drafts}
-    needs = {draft.key: {dep for dep in draft.depends_on if dep in by_key} for draft in drafts}
-    needs = {key: deps - {key} for key, deps in needs.items()}
-    users: dict[RecordKey, list[RecordKey]] = {key: [] for key in by_key}
-    for key, deps in needs.items():
+def ordered_operations(drafts: Sequence[DraftOperation], alias: Sequence[int]) -> list[Operation]:
+    """The kept drafts as operations, dependencies first (Kahn's algorithm, stable ties)."""
+    kept = [position for position, target in enumerate(alias) if target == position]
+    needs = {p: {alias[d] for d in drafts[p].depends_on} - {p} for p in kept}
+    users: dict[int, list[int]] = {p: [] for p in kept}
+    for position, deps in needs.items():
         for dep in deps:
-            users[dep].append(key)
-    waiting = {key: len(deps) for key, deps in needs.items()}
-    ready = [_rank(by_key[key]) for key, count in waiting.items() if count == 0]
+            users[dep].append(position)
+    waiting = {position: len(deps) for position, deps in needs.items()}
+    ready = [_rank(drafts, p) for p, count in waiting.items() if count == 0]
     heapq.heapify(ready)
     order: list[Operation] = []
     while ready:
-        _index, _external_id, key = heapq.heappop(ready)
-        order.append(_operation(by_key[key], needs[key]))
-        for user in users[key]:
+        position = heapq.heappop(ready)[2]
+        order.append(_operation(drafts, position, needs[position]))
+        for user in users[position]:
             waiting[user] -= 1
             if waiting[user] == 0:
-                heapq.heappush(ready, _rank(by_key[user]))
-    if len(order) != len(by_key):  # unreachable with an acyclic flow (checked when compiled)
-        stuck = sorted(str(key) for key, count in waiting.items() if count > 0)
+                heapq.heappush(ready, _rank(drafts, user))
+    if len(order) != len(kept):  # unreachable with an acyclic flow (checked when compiled)
+        stuck = sorted(str(drafts[p].key) for p, count in waiting.items() if count > 0)
         raise ValueError(f"the plan's records depend on each other in a cycle: {stuck}")
     return order
 
 
-def _rank(draft: DraftOperation) -> tuple[int, str, RecordKey]:
-    return (draft.index, draft.key.external_id, draft.key)
+def _rank(drafts: Sequence[DraftOperation], position: int) -> tuple[int, str, int]:
+    draft = drafts[position]
+    return (draft.index, draft.key.external_id, position)
 
 
-def _operation(draft: DraftOperation, needs: set[RecordKey]) -> Operation:
+def _operation(drafts: Sequence[DraftOperation], position: int, needs: set[int]) -> Operation:
+    draft = drafts[position]
     return Operation(
         name=draft.name,
         key=draft.key,
         payload=draft.payload,
-        depends_on=tuple(sorted(needs)),
+        depends_on=tuple(drafts[dep].key for dep in sorted(needs)),
         replace=draft.replace,
         source=draft.source,
     )

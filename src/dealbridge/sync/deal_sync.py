@@ -93,8 +93,9 @@ class DealSync:
             runtime.remote_step("extract"), steps.extract, self.run_id, self.opportunity_id
         )
         self.account_id = extracted["account_id"] or self.account_id
+        fresh = self.trigger["kind"] == "retry"
         planned = await self._step(
-            runtime.remote_step("plan"), steps.plan, self.run_id, extracted["graph"]
+            runtime.remote_step("plan"), steps.plan, self.run_id, extracted["graph"], fresh
         )
         self.document = planned["plan"]
         if not planned["triggered"]:

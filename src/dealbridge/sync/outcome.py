@@ -50,9 +50,9 @@ def violations_error(
     first = errors[0]
     operation = _operation_of(first, operations)
     lines = [f"{v['record']}.{v['field']}: {v['message']}" for v in errors]
-    count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
+    count = "1 problem blocks" if len(errors) == 1 else f"{len(errors)} problems block"
     return ValidationError(
-        f"{count} block this deal: " + "; ".join(lines),
+        f"{count} this deal: " + "; ".join(lines),
         record=first["record"],
         field_path=first["field"],
         rule=first["rule"],

@@ -70,9 +70,15 @@ async def extract(run_id: str, opportunity_id: str) -> dict[str, Any]:
     }
 
 
-async def plan(run_id: str, graph: dict[str, Any]) -> dict[str, Any]:
-    """The flow's plan of the deal, as a document (``plan_data``), or why there is none."""
+async def plan(run_id: str, graph: dict[str, Any], fresh_lookups: bool) -> dict[str, Any]:
+    """The flow's plan of the deal, as a document (``plan_data``), or why there is none.
+
+    ``fresh_lookups`` drops the cached SuiteQL tables first: a retry usually follows a fix of
+    NetSuite's reference data (an item added), which a cached table would hide.
+    """
     runtime = current_runtime()
+    if fresh_lookups:
+        runtime.table_cache.clear()
     started = time.perf_counter()
     deal = DealGraph.from_json(json.dumps(graph))
     if not runtime.engine.triggered(deal):

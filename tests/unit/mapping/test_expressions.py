@@ -247,7 +247,7 @@ def test_foreign_exceptions_become_expression_errors() -> None:
 def test_expression_errors_survive_pickling() -> None:
     with pytest.raises(ExpressionError) as caught:
         compile_expression("text | integer").evaluate(SCOPE)
-    restored = pickle.loads(pickle.dumps(caught.value))
+    restored = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own bytes
     assert str(restored) == str(caught.value)
     assert type(restored) is TransformError
 
@@ -417,6 +417,14 @@ def test_stage_compile_errors(stage: str, fragment: str) -> None:
         compile_stage(stage)
     assert fragment in str(caught.value)
     assert str(caught.value).startswith(f"transform {stage!r}")
+
+
+def test_stage_facts() -> None:
+    stage = compile_stage("truncate(const.limit)")
+    assert stage.name == "truncate"
+    assert stage.names == {"const"}
+    assert ("const", "limit") in stage.paths
+    assert compile_stage("lookup('annual')").lookups == frozenset()
 
 
 def test_stage_errors_name_the_stage() -> None:

@@ -142,6 +142,23 @@ def test_schema_errors_name_file_line_and_key_path() -> None:
     ]
 
 
+def test_record_types_and_field_names_may_be_constant_templates() -> None:
+    text = (
+        MINIMAL.replace("type: customer", 'type: "{{ const.record_type }}"').replace(
+            "companyName: {value: account.Name}",
+            '"{{ const.name_field }}": {value: account.Name}',
+        )
+        + "constants: {record_type: customrecord_x}\n"
+    )
+    assert text_problems(text) == [
+        'inline.yaml:10:7: records[0].fields["{{ const.name_field }}"]: '
+        "unknown constant 'const.name_field'"
+    ]
+    fixed = text.replace("record_type: customrecord_x", "record_type: x, name_field: y")
+    flow = load_flow_text(fixed, source="inline.yaml")
+    assert flow.templates["{{ const.record_type }}"].render({"const": {"record_type": "x"}}) == "x"
+
+
 def test_unknown_keys_suggest_the_closest() -> None:
     text = MINIMAL.replace("companyName: {value: account.Name}", "companyName: {valeu: x}")
     found = text_problems(text)
@@ -292,9 +309,10 @@ def test_unreadable_file_is_a_flow_error(tmp_path: Path) -> None:
 
 
 def test_flow_file_error_is_a_config_error_that_pickles() -> None:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(FlowFileError) as caught:
         load_flow(FLOWS / "duplicate_keys.yaml")
-    restored = pickle.loads(pickle.dumps(caught.value))
+    assert isinstance(caught.value, ConfigError)
+    restored = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own bytes
     assert isinstance(restored, FlowFileError)
     assert restored.problems == caught.value.problems
     assert restored.failure_type == "config"

@@ -1,0 +1,275 @@
+"""One deal's records, field by field: the hot path of the mapping engine.
+
+``DealRun`` holds what one ``FlowEngine.plan`` call builds — drafts of operations, the instances
+made so far (for ``record_ref``), the violations — and turns each record instance into a payload.
+
+Why it looks the way it does: a 30-line deal evaluates about a thousand fields, so the loop in
+``_payload`` dispatches on small int kinds, builds a ``Subject`` (the violation's coordinates)
+only when a rule actually fails, hands out one shared ``PendingRef`` per referenced instance,
+and tracks references as draft positions (ints) rather than hashing ``RecordKey`` dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dealbridge.connectors.netsuite.models import is_valid_external_id
+from dealbridge.core.records import PendingRef, RecordKey, SourceRecord, Violation
+from dealbridge.errors import ConfigError
+from dealbridge.mapping.compiled_flow import (
+    CONST,
+    RECORD_REF,
+    REF,
+    VALUE,
+    CompiledField,
+    CompiledRecord,
+)
+from dealbridge.mapping.expressions import Expression, ExpressionError
+from dealbridge.mapping.plan_order import DraftOperation
+from dealbridge.mapping.validate import Subject, check_value, run_checks
+from dealbridge.mapping.value_text import display
+
+Scope = dict[str, Any]
+MAPPING_ERROR = "mapping_error"
+_OMIT = object()
+
+
+class LookupRecorder:
+    """The scope's ``__lookup__``: resolves, and remembers the last (table, key) asked.
+
+    A ``resolves`` rule's default sentence names the key that found nothing.
+    """
+
+    __slots__ = ("_resolve", "last")
+
+    def __init__(self, resolve: Callable[[str, Any], Any]) -> None:
+        self._resolve = resolve
+        self.last: tuple[str, Any] | None = None
+
+    def __call__(self, table: str, key: Any) -> Any:
+        """The value of ``key`` in ``table`` (``LookupTables.resolve``), remembered."""
+        self.last = (table, key)
+        return self._resolve(table, key)
+
+    def last_lookup(self) -> tuple[str, Any] | None:
+        """The last lookup made, if any."""
+        return self.last
+
+
+class DealRun:
+    """The state of one ``plan`` call: drafts, instances by record and external id, violations.
+
+    Args:
+        recorder: The scope's lookup function, which remembers the last lookup.
+        explicit: Each record's ``depends_on`` names.
+    """
+
+    def __init__(self, recorder: LookupRecorder, explicit: dict[str, tuple[str, ...]]) -> None:
+        self.recorder = recorder
+        self.explicit = explicit
+        self.violations: list[Violation] = []
+        self.drafts: list[DraftOperation] = []
+        self.instances: dict[str, dict[str, int]] = {}
+        self._pending: dict[int, PendingRef] = {}
+
+    def record(self, record: CompiledRecord, scope: Scope) -> None:
+        """Every instance of ``record`` (one, or one per ``for_each`` item)."""
+        self.instances.setdefault(record.name, {})
+        if record.for_each is None:
+            self._instance(record, scope)
+            return
+        subject = self._subject(record, scope)
+        for item in self._items(record.for_each, scope, subject):
+            self._instance(record, {**scope, record.as_: item})
+
+    def add_explicit_dependencies(self) -> None:
+        """``depends_on``: every instance of each named record."""
+        for draft in self.drafts:
+            for name in self.explicit[draft.name]:
+                draft.depends_on.update(self.instances.get(name, {}).values())
+
+    def _instance(self, record: CompiledRecord, scope: Scope) -> None:
+        subject = self._subject(record, scope)
+        try:
+            if record.when is not None and not record.when.evaluate(scope):
+                return
+            external_id = record.external_id.render(scope)
+        except ExpressionError as error:
+            self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
+            return
+        if not is_valid_external_id(external_id):
+            self.violations.append(subject.violation("external_id", _bad_id(record, external_id)))
+        refs: set[int] = set()
+        payload = self._payload(record.fields, scope, subject, "", refs, record.replace)
+        try:
+            run_checks(record.checks, scope, subject.source, record.name, self.violations)
+        except ExpressionError as error:
+            self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
+        self.instances[record.name].setdefault(external_id, len(self.drafts))
+        key = RecordKey(record.type, external_id)
+        self.drafts.append(
+            DraftOperation(
+                record.name, record.index, key, payload, refs, record.replace, subject.source
+            )
+        )
+
+    def _subject(self, record: CompiledRecord, scope: Scope) -> Subject:
+        try:
+            record_id = record.source_id.render(scope)
+        except ExpressionError:
+            record_id = ""
+        return Subject(SourceRecord(record.source_object, record_id), record.name, "", record.name)
+
+    def _payload(
+        self,
+        fields: tuple[CompiledField, ...],
+        scope: Scope,
+        subject: Subject,
+        prefix: str,
+        refs: set[int],
+        replace: tuple[str, ...],
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {}
+        for spec in fields:
+            try:
+                if spec.when is not None and not spec.when.evaluate(scope):
+                    continue
+                kind = spec.kind
+                if kind == CONST:
+                    value = spec.const
+                elif kind == VALUE or kind == REF:
+                    value = self._value(spec, scope, subject, prefix)
+                elif kind == RECORD_REF:
+                    value = self._record_ref(spec, scope, subject, prefix, refs)
+                else:
+                    value = self._sublist(spec, scope, subject, prefix, refs, replace)
+            except ExpressionError as error:
+                where = _at(subject, prefix, spec)
+                self.violations.append(where.violation(MAPPING_ERROR, failed(error)))
+                continue
+            if value is _OMIT:
+                continue
+            if spec.nested:
+                _set_nested(payload, spec.path, value)
+            else:
+                payload[spec.name] = value
+        return payload
+
+    def _value(self, spec: CompiledField, scope: Scope, subject: Subject, prefix: str) -> Any:
+        """A ``value`` or ``ref`` field: expression, transforms, rules; null means leave out."""
+        assert spec.expression is not None  # noqa: S101 - value and ref fields have one
+        if spec.rules:
+            self.recorder.last = None
+        value = spec.expression.evaluate(scope)
+        for stage in spec.stages:
+            value = stage.apply(value, scope)
+        for rule in spec.rules:
+            if not rule.passes(value):
+                where = _at(subject, prefix, spec)
+                last = self.recorder.last_lookup
+                value = check_value(spec.rules, value, where, scope, self.violations, last)
+                break
+        if value is None:
+            return _OMIT
+        return {"id": display(value)} if spec.kind == REF else value
+
+    def _record_ref(
+        self, spec: CompiledField, scope: Scope, subject: Subject, prefix: str, refs: set[int]
+    ) -> Any:
+        """A ``PendingRef`` to an instance made earlier in this run, chosen by key if given."""
+        assert spec.target is not None  # noqa: S101 - record_ref fields have a target
+        instances = self.instances.get(spec.target, {})
+        wanted = None
+        if spec.target_key is not None:
+            wanted = display(spec.target_key.evaluate(scope))
+            position = instances.get(wanted)
+        elif len(instances) > 1:
+            raise ConfigError(
+                f"field {prefix + spec.name!r} of record {subject.record!r} refers to record "
+                f"{spec.target!r}, which has {len(instances)} instances in this deal; "
+                "add record_ref_key to choose one"
+            )
+        else:
+            position = next(iter(instances.values()), None)
+        if position is None:
+            where = _at(subject, prefix, spec)
+            self.violations.append(where.violation("record_ref", _missing(spec, wanted)))
+            return _OMIT
+        refs.add(position)
+        pending = self._pending.get(position)
+        if pending is None:
+            pending = self._pending[position] = PendingRef(self.drafts[position].key)
+        return pending
+
+    def _sublist(
+        self,
+        spec: CompiledField,
+        scope: Scope,
+        subject: Subject,
+        prefix: str,
+        refs: set[int],
+        replace: tuple[str, ...],
+    ) -> Any:
+        """``{"items": [...]}``; left out when empty unless the record replaces this sublist."""
+        sublist = spec.sublist
+        assert sublist is not None  # noqa: S101 - sublist fields have one
+        lines: list[dict[str, Any]] = []
+        for item in self._items(sublist.for_each, scope, _at(subject, prefix, spec)):
+            line_scope = {**scope, sublist.as_: item}
+            if sublist.when is not None and not sublist.when.evaluate(line_scope):
+                continue
+            line_prefix = f"{prefix}{spec.name}.items[{len(lines)}]."
+            lines.append(self._payload(sublist.fields, line_scope, subject, line_prefix, refs, ()))
+        if not lines and (prefix or spec.name not in replace):
+            return _OMIT
+        return {"items": lines}
+
+    def _items(self, source: Expression, scope: Scope, subject: Subject) -> list[Any]:
+        """The items of a ``for_each``: a list, or nothing (null); anything else is reported."""
+        try:
+            items = source.evaluate(scope)
+        except ExpressionError as error:
+            self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
+            return []
+        if items is None:
+            return []
+        if isinstance(items, list | tuple):
+            return list(items)
+        message = f"for_each {source.source!r} gave {display(items)!r}, not a list."
+        self.violations.append(subject.violation(MAPPING_ERROR, message))
+        return []
+
+
+def _at(subject: Subject, prefix: str, spec: CompiledField) -> Subject:
+    """The coordinates of one field, for its violations."""
+    return Subject(subject.source, subject.record, prefix + spec.name, spec.label)
+
+
+def _set_nested(payload: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """``a.b.c`` → ``payload["a"]["b"]["c"]``; a non-object in the way is replaced."""
+    target = payload
+    for name in path[:-1]:
+        inner = target.get(name)
+        if not isinstance(inner, dict):
+            inner = target[name] = {}
+        target = inner
+    target[path[-1]] = value
+
+
+def failed(error: ExpressionError) -> str:
+    """The sentence of a ``mapping_error`` violation."""
+    return f"The flow could not compute this value for this deal: {error.message}"
+
+
+def _bad_id(record: CompiledRecord, external_id: str) -> str:
+    return (
+        f"The external id '{external_id}' of this {record.name} is not usable in NetSuite: "
+        "it must be 1 to 255 letters, digits, '_' or '-'."
+    )
+
+
+def _missing(spec: CompiledField, wanted: str | None) -> str:
+    if wanted is None:
+        return f"The {spec.label} refers to a {spec.target} record this deal does not produce."
+    return f"The {spec.label} refers to {spec.target} '{wanted}', which this deal does not produce."
