@@ -19,7 +19,6 @@ from netsuite.rest_api import NetSuiteRestApi
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
 from requests_oauthlib import OAuth1
 
-
 # The package was written against older library versions; its own calls raise these warnings
 # (``data=`` for raw content, authlib's httpx module, oauthlib's old signer name). They are its
 # concern, not the emulator's, so they are allowed here and nowhere else.

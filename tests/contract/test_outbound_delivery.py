@@ -64,11 +64,15 @@ class Received:
 
 
 class OutboundReceiver:
-    """A listener for Outbound Messages that refuses the first ``refuse_first`` POSTs with 500."""
+    """A listener for Outbound Messages that refuses its first ``refuse_first`` POSTs.
 
-    def __init__(self, org_id: str, refuse_first: int = 0) -> None:
+    A refusal is a 500 with a SOAP fault, or (``nack``) a 200 whose Ack is false.
+    """
+
+    def __init__(self, org_id: str, refuse_first: int = 0, *, nack: bool = False) -> None:
         self.org_id = org_id
         self.refuse_first = refuse_first
+        self.nack = nack
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -97,8 +101,9 @@ class OutboundReceiver:
                 self.received.append(Received(None, exc.status or 400, str(exc)))
                 return exc.status or 400, build_soap_fault(str(exc))
             if len(self.received) < self.refuse_first:
-                self.received.append(Received(message, 500))
-                return 500, build_soap_fault("busy, try later")
+                refusal = (200, build_ack(False)) if self.nack else (500, build_soap_fault("busy"))
+                self.received.append(Received(message, refusal[0], "refused"))
+                return refusal
             self.received.append(Received(message, 200))
             return 200, build_ack()
 
@@ -112,7 +117,7 @@ class OutboundReceiver:
         return [n for message in self.messages() for n in message.notifications]
 
     def errors(self) -> list[str]:
-        """Why POSTs were refused by the parser."""
+        """Why POSTs were refused (by the parser, or on purpose)."""
         with self._lock:
             return [item.error for item in self.received if item.error]
 
@@ -192,7 +197,7 @@ def delivered(hooks: SalesforceHooks, count: int = 1) -> list[Row]:
 
 def delivered_ids(receiver: OutboundReceiver) -> list[str]:
     """The opportunity ids the receiver acknowledged, in arrival order."""
-    with_ack = [item.message for item in receiver.received if item.status == 200 and item.message]
+    with_ack = [item.message for item in receiver.received if not item.error and item.message]
     return [n.opportunity_id for message in with_ack for n in message.notifications]
 
 
@@ -225,10 +230,11 @@ async def test_closing_a_deal_sends_one_notification_with_its_values(
     assert receiver.errors() == []
 
 
+@pytest.mark.parametrize("nack", [False, True], ids=["http-500", "ack-false"])
 async def test_a_refused_message_is_retried_with_growing_backoff_until_acked(
-    emulator: Info, hooks: SalesforceHooks, sf: ClientRun
+    emulator: Info, hooks: SalesforceHooks, sf: ClientRun, nack: bool
 ) -> None:
-    receiver = OutboundReceiver(emulator["org_id"], refuse_first=2)
+    receiver = OutboundReceiver(emulator["org_id"], refuse_first=2, nack=nack)
     try:
         [deal] = open_deals(hooks, 1)
         registered(hooks, receiver)
@@ -238,12 +244,18 @@ async def test_a_refused_message_is_retried_with_growing_backoff_until_acked(
     finally:
         receiver.close()
 
+    refused = 200 if nack else 500
     outcomes = [(e["attempt"], e["status"], e["acked"], e["outcome"]) for e in log]
-    assert outcomes == [(1, 500, False, "retry"), (2, 500, False, "retry"), (3, 200, True, "delivered")]
+    assert outcomes == [
+        (1, refused, False, "retry"),
+        (2, refused, False, "retry"),
+        (3, 200, True, "delivered"),
+    ]
     assert len({n.id for n in receiver.notifications()}) == 1  # the same notification each time
-    assert [item.status for item in receiver.received] == [500, 500, 200]
+    assert receiver.errors() == ["refused", "refused"]
+    assert delivered_ids(receiver) == [deal]
     gaps = [_seconds(e["next_retry_at"]) - _seconds(e["at"]) for e in log[:2]]
-    assert gaps == [15.0, 30.0]  # emulated seconds: Salesforce's backoff doubles
+    assert gaps == [15.0, 30.0]  # emulated seconds: the backoff doubles
 
 
 def _seconds(stamp: str) -> float:
@@ -252,6 +264,22 @@ def _seconds(stamp: str) -> float:
 
 def _instant(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+async def test_deals_closed_together_arrive_in_one_message(
+    hooks: SalesforceHooks, receiver: OutboundReceiver, sf: ClientRun
+) -> None:
+    deals = open_deals(hooks, 3)
+    registered(hooks, receiver)
+    closing = [{"attributes": {"type": "Opportunity"}, "Id": deal, **CLOSED_WON} for deal in deals]
+    async with sf.client as client:
+        await client.collection_update(closing)
+
+    [entry] = delivered(hooks)
+    [message] = receiver.messages()
+    assert [n.opportunity_id for n in message.notifications] == deals
+    assert len({n.id for n in message.notifications}) == 3
+    assert entry["opportunity_ids"] == deals
 
 
 async def test_duplicate_mode_delivers_the_same_notification_id_twice(

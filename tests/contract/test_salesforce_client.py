@@ -4,12 +4,12 @@ One emulator serves the module (one more for ``--tls``); each test starts from a
 (``/__emulator__/reset``) and loads what it needs through the control API, so tests do not see
 each other's records. API calls are counted from the client's own ``CallRecord``s. Contract
 sections (§) refer to ``shared/contracts/salesforce.md``. Errors, faults and limits live in
-``test_salesforce_client_errors.py``; the deal graph and write-back in
-``test_salesforce_deal_graph.py``.
+``test_salesforce_client_errors.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +19,13 @@ from dealbridge.connectors.salesforce.deal_graph import fetch_deal_graph
 from dealbridge.connectors.salesforce.deal_models import DealGraph
 from dealbridge.connectors.salesforce.results import SubRequest
 from dealbridge.connectors.salesforce.soql import soql
-from dealbridge.errors import DuplicateError, NotFoundError, RemoteRejectedError
+from dealbridge.errors import (
+    ConfigError,
+    DuplicateError,
+    NotFoundError,
+    RemoteRejectedError,
+    ValidationError,
+)
 from tests.support.salesforce import (
     AUTH_MODES,
     AuthMode,
@@ -124,6 +130,42 @@ async def test_an_expired_session_is_renewed_once_and_the_call_succeeds(
     assert hooks.stats()["auth_failures"] == {"session": 1}
 
 
+async def test_concurrent_calls_on_an_expired_session_renew_it_once(
+    emulator: Info, hooks: SalesforceHooks
+) -> None:
+    hooks.load({"Account": accounts(3)})
+    run = make_client(emulator)
+    async with run.client as client:
+        await client.query_all(soql("SELECT Id FROM Account"))
+        hooks.expire_tokens()
+        results = await asyncio.gather(
+            *(client.query_all(soql("SELECT Id FROM Account")) for _ in range(8))
+        )
+
+    assert [len(rows) for rows in results] == [3] * 8
+    assert len(run.token_calls()) == 2
+    assert sum(call.status == 200 for call in run.api_calls()) == 9
+
+
+async def test_an_untrusted_certificate_is_a_config_error_tried_once(tls_emulator: Info) -> None:
+    """Without the emulator's CA the TLS handshake can never succeed: retrying cannot help.
+
+    Fails today: ``errors.error_from_exception`` makes every ``httpx.ConnectError`` — a
+    certificate verification failure included — a retryable ``TransientError``, so the client
+    tries the token endpoint ``max_attempts`` times and the sync engine would park a
+    configuration mistake as a transient outage, retrying it forever.
+    """
+    run = make_client(tls_emulator, ca_bundle=None)
+    async with run.client as client:
+        with pytest.raises(ConfigError) as raised:
+            await client.query_all(soql("SELECT Id FROM Account"))
+
+    assert "certificate" in str(raised.value).lower()
+    assert "ca_bundle" in str(raised.value)
+    assert len(run.token_calls()) == 1
+    assert run.api_calls() == []
+
+
 # -- queries (§1.2, §1.3) -------------------------------------------------------------------------
 
 
@@ -220,6 +262,24 @@ async def test_grandchild_lists_in_nested_subqueries_are_completed(
     assert len(run.api_calls(LOCATOR)) >= 2
 
 
+async def test_a_session_that_expires_between_pages_does_not_lose_the_cursor(
+    emulator: Info, hooks: SalesforceHooks
+) -> None:
+    hooks.load({"Account": accounts(1000)})
+    run = make_client(emulator)
+    names = []
+    async with run.client as client:
+        q = soql("SELECT Id, Name FROM Account ORDER BY Name")
+        async for row in client.iter_query(q, batch_size=200):
+            names.append(row["Name"])
+            if len(names) == 250:  # in the middle of the second page
+                hooks.expire_tokens()
+
+    assert names == [f"Bulk {n:05d}" for n in range(1000)]
+    outcomes = [(call.status, call.attempt) for call in run.api_calls(LOCATOR)]
+    assert outcomes == [(200, 1), (401, 1), (200, 2), (200, 1), (200, 1)]
+
+
 async def test_include_deleted_uses_query_all_and_sees_deleted_rows(
     emulator: Info, hooks: SalesforceHooks
 ) -> None:
@@ -259,7 +319,9 @@ async def test_soql_values_with_quotes_escapes_and_unicode_match_exactly(
     run = make_client(emulator)
     async with run.client as client:
         for name in TRICKY_NAMES:
-            rows = await client.query_all(soql("SELECT Id, Name FROM Account WHERE Name = {}", name))
+            rows = await client.query_all(
+                soql("SELECT Id, Name FROM Account WHERE Name = {}", name)
+            )
             assert [(row["Id"], row["Name"]) for row in rows] == [(ids[name], name)], name
         both = await client.query_all(
             soql("SELECT Id FROM Account WHERE Name IN {}", [TRICKY_NAMES[0], TRICKY_NAMES[-1]])
@@ -279,9 +341,18 @@ async def test_like_values_keep_percent_and_underscore_literal(
         literal = await client.query_all(
             soql("SELECT Id FROM Account WHERE Name LIKE {:like}", "100% Growth_Co")
         )
+        each = {
+            name: await client.query_all(
+                soql("SELECT Id FROM Account WHERE Name LIKE {:like}", name)
+            )
+            for name in TRICKY_NAMES
+        }
     # Unescaped, "100% Growth_Co" would be a pattern that both decoys below match too.
     assert {"100X GrowthXCo", "100 Growth Co"} <= set(ids)
     assert [row["Id"] for row in literal] == [ids["100% Growth_Co"]]
+    assert {name: [row["Id"] for row in rows] for name, rows in each.items()} == {
+        name: [ids[name]] for name in TRICKY_NAMES
+    }
 
 
 # -- sObject rows (§1.5) --------------------------------------------------------------------------
@@ -388,7 +459,9 @@ class SeededOrg:
         return {row["Id"]: row for row in roles if row["OpportunityId"] == opportunity_id}
 
     def lines_of(self, quote_id: str) -> list[Row]:
-        lines = [r for r in self.rows["SBQQ__QuoteLine__c"].values() if r["SBQQ__Quote__c"] == quote_id]
+        lines = [
+            r for r in self.rows["SBQQ__QuoteLine__c"].values() if r["SBQQ__Quote__c"] == quote_id
+        ]
         return sorted(lines, key=lambda row: row["SBQQ__Number__c"])
 
 
@@ -517,6 +590,19 @@ async def test_a_missing_opportunity_is_not_found_by_its_id(
     assert len(run.api_calls()) == 1
 
 
+async def test_an_opportunity_without_an_account_is_a_validation_error(
+    emulator: Info, hooks: SalesforceHooks
+) -> None:
+    orphan = {"Name": "Orphan", "StageName": "Closed Won", "CloseDate": "2026-06-30"}
+    [opportunity_id] = hooks.load({"Opportunity": [orphan]})["Opportunity"]
+    run = make_client(emulator)
+    async with run.client as client:
+        with pytest.raises(ValidationError) as raised:
+            await fetch_deal_graph(client, opportunity_id)
+    assert raised.value.field_path == "AccountId"
+    assert opportunity_id in str(raised.value)
+
+
 # -- write-back: Composite and Collections (§1.6) -------------------------------------------------
 
 WRITE_BACK = {
@@ -606,7 +692,7 @@ async def test_collections_report_each_record_with_its_status_code(
 ) -> None:
     account_id, opportunity_id = open_deal(hooks)
     new = [{"attributes": {"type": "Account"}, "Name": n} for n in ("One", "", "Three")]
-    changes = [
+    changes: list[Row] = [
         {"attributes": {"type": "Opportunity"}, "Id": opportunity_id, **WRITE_BACK},
         {"attributes": {"type": "Account"}, "Id": account_id, "Bogus__c": 1},
     ]
@@ -631,7 +717,7 @@ async def test_all_or_none_collections_roll_back_and_raise_the_real_failure(
 ) -> None:
     account_id, opportunity_id = open_deal(hooks)
     before = hooks.record("Opportunity", opportunity_id)
-    changes = [
+    changes: list[Row] = [
         {"attributes": {"type": "Opportunity"}, "Id": opportunity_id, **WRITE_BACK},
         {"attributes": {"type": "Account"}, "Id": account_id, "Bogus__c": 1},
     ]
@@ -644,3 +730,17 @@ async def test_all_or_none_collections_roll_back_and_raise_the_real_failure(
     assert raised.value.context["index"] == 1
     assert hooks.record("Opportunity", opportunity_id) == before
     assert [call.attempt for call in run.api_calls()] == [1]
+
+
+async def test_collections_of_more_than_200_records_go_in_chunks(
+    emulator: Info, hooks: SalesforceHooks
+) -> None:
+    new = [{"attributes": {"type": "Contact"}, "LastName": f"L{n:03d}"} for n in range(450)]
+    run = make_client(emulator)
+    async with run.client as client:
+        results = await client.collection_create(new)
+
+    assert [result.success for result in results] == [True] * 450
+    stored = {row["Id"]: row["LastName"] for row in hooks.dump("Contact")}
+    assert [stored[result.id or ""] for result in results] == [f"L{n:03d}" for n in range(450)]
+    assert len(run.api_calls("POST composite/sobjects")) == 3

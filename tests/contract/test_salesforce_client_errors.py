@@ -134,6 +134,20 @@ async def test_a_create_refused_for_an_expired_session_is_sent_again_once(
     assert len(run.token_calls()) == 2
 
 
+async def test_a_session_refused_again_after_renewal_is_an_auth_error(
+    emulator: Info, hooks: SalesforceHooks
+) -> None:
+    hooks.faults(token_lifetime_seconds=0.0)  # every token is dead by the time it is used
+    run = make_client(emulator)
+    async with run.client as client:
+        with pytest.raises(AuthError) as raised:
+            await client.query_all(ACCOUNTS)
+
+    assert (raised.value.status, raised.value.code) == (401, "INVALID_SESSION_ID")
+    assert [(c.status, c.attempt) for c in run.api_calls()] == [(401, 1), (401, 2)]
+    assert len(run.token_calls()) == 2  # renewed once, then given up: no loop
+
+
 # -- rejected SOQL (§1.8) -------------------------------------------------------------------------
 
 
@@ -219,7 +233,10 @@ async def test_a_row_lock_is_retried_and_the_write_happens_once(
     names = sorted(row["Name"] for row in hooks.dump("Account"))
     assert names == (["Locked", "Unlocked"] if write == "create" else ["Unlocked"])
     outcomes = [(c.status, c.attempt, c.error_code) for c in run.api_calls()]
-    assert outcomes == [(400, 1, "UNABLE_TO_LOCK_ROW"), (201 if write == "create" else 204, 2, None)]
+    assert outcomes == [
+        (400, 1, "UNABLE_TO_LOCK_ROW"),
+        (201 if write == "create" else 204, 2, None),
+    ]
 
 
 async def test_a_lasting_row_lock_ends_as_a_retryable_error(

@@ -184,9 +184,7 @@ class SalesforceHooks:
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """One control call that must answer 200; its JSON."""
-        answer = httpx.request(
-            method, self.url + path, json=body, timeout=120, verify=self._verify
-        )
+        answer = httpx.request(method, self.url + path, json=body, timeout=120, verify=self._verify)
         assert answer.status_code == 200, f"{method} {path}: {answer.status_code} {answer.text}"
         return answer.json()
 
@@ -239,9 +237,7 @@ class SalesforceHooks:
 
     def register_endpoint(self, url: str, **config: Any) -> dict[str, Any]:
         """Register an Outbound Message endpoint."""
-        endpoint: dict[str, Any] = self.call(
-            "POST", "/outbound/endpoints", {"url": url, **config}
-        )
+        endpoint: dict[str, Any] = self.call("POST", "/outbound/endpoints", {"url": url, **config})
         return endpoint
 
     def outbound_mode(self, **flags: Any) -> dict[str, Any]:
@@ -266,9 +262,7 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 20.0) -
         time.sleep(POLL_SECONDS)
 
 
-async def wait_until_async(
-    condition: Callable[[], Any], what: str, timeout: float = 20.0
-) -> Any:
+async def wait_until_async(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
     """``wait_until`` without blocking the event loop between polls."""
     deadline = time.monotonic() + timeout
     while True:

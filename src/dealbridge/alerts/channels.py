@@ -23,6 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from dealbridge.alerts.alert import AlertMessage
+from dealbridge.alerts.message import slack_escape
 from dealbridge.errors import DealbridgeError
 from dealbridge.settings import AlertSettings
 
@@ -159,7 +160,7 @@ class WebhookChannel:
 
     def send(self, message: AlertMessage) -> None:
         """POST ``message``; any answer but 2xx is a failure."""
-        payload: dict[str, Any] = {"text": message.text, "blocks": message.blocks}
+        payload: dict[str, Any] = {"text": slack_escape(message.text), "blocks": message.blocks}
         try:
             if self._client is not None:
                 response = self._post(self._client, payload)

@@ -60,7 +60,8 @@ def _blocks(subject: str, listed: list[Alert], hidden: int) -> list[dict[str, An
         {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}}
     ]
     for alert in listed:
-        text = f"*<{_mrkdwn(alert.link)}|{_mrkdwn(alert.title)}>*\n{_mrkdwn(alert.detail)}"
+        link, title = slack_escape(alert.link), slack_escape(alert.title)
+        text = f"*<{link}|{title}>*\n{slack_escape(alert.detail)}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     if hidden:
         more = {"type": "mrkdwn", "text": f"… and {hidden} more alerts."}
@@ -68,7 +69,7 @@ def _blocks(subject: str, listed: list[Alert], hidden: int) -> list[dict[str, An
     return blocks
 
 
-def _mrkdwn(text: str) -> str:
+def slack_escape(text: str) -> str:
     """Slack's three control characters escaped, so data cannot forge links or mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

@@ -9,10 +9,14 @@ number is ``None`` and the flow's rules then report the gap in words a finance u
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import typing
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel
 
 # CPQ billing frequencies (contracts/salesforce.md §4) → NetSuite interval frequencies (§3).
 _FREQUENCIES = {
@@ -123,24 +127,71 @@ def billing_mode(line: Mapping[str, Any], product: Mapping[str, Any]) -> str:
     return "IN_ARREARS" if kind is not None and kind.strip().lower() == "arrears" else "IN_ADVANCE"
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+def model_data(model: BaseModel) -> dict[str, Any]:
+    """A ``DealGraph`` (or any of its records) as JSON-like data with API field names.
 
-
-def plain(value: Any) -> Any:
-    """A ``DealGraph`` dump as JSON-like data: whole ``Decimal`` → int, others float, dates ISO.
-
-    Dates become text because every flow writes them as ``YYYY-MM-DD`` (contracts/netsuite.md
-    §2) and compares them as text, which orders ISO dates correctly. Scalars that are already
-    plain are not touched (checked by exact type: this runs for every field of every deal).
+    pydantic's JSON mode does the work in Rust — dates become ISO text, which every flow
+    writes (contracts/netsuite.md §2) and compares as text — except that it writes ``Decimal``
+    as text; those fields, found once per model class from its annotations, become numbers
+    again (whole ones without a fraction in the text as ints). This is on the path of every
+    deal, hence the care.
     """
-    kind = type(value)
-    if kind is dict:
-        return {k: v if type(v) in _SCALARS else plain(v) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in _SCALARS else plain(v) for v in value]
-    if isinstance(value, Decimal):
-        whole = value.is_finite() and value == value.to_integral_value()
-        return int(value) if whole else float(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+    data: dict[str, Any] = model.model_dump(mode="json", by_alias=True)
+    _numbers_back(data, type(model))
+    return data
+
+
+def _numbers_back(data: dict[str, Any], model: type[BaseModel]) -> None:
+    decimals, children = _shape(model)
+    for alias in decimals:
+        value = data.get(alias)
+        if type(value) is str:
+            data[alias] = _decimal_text(value)
+    for alias, child in children:
+        value = data.get(alias)
+        if type(value) is dict:
+            _numbers_back(value, child)
+        elif type(value) is list:
+            for item in value:
+                if type(item) is dict:
+                    _numbers_back(item, child)
+
+
+@functools.cache
+def _shape(
+    model: type[BaseModel],
+) -> tuple[tuple[str, ...], tuple[tuple[str, type[BaseModel]], ...]]:
+    """The aliases of a model's ``Decimal`` fields, and of its nested models with their class."""
+    decimals: list[str] = []
+    children: list[tuple[str, type[BaseModel]]] = []
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        kinds = _kinds(info.annotation)
+        if Decimal in kinds:
+            decimals.append(alias)
+        for kind in kinds:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                children.append((alias, kind))
+    return tuple(decimals), tuple(children)
+
+
+def _kinds(annotation: Any) -> set[Any]:
+    """Every type inside an annotation: ``list[X] | None`` → {list, X, None}."""
+    found = {annotation}
+    for argument in typing.get_args(annotation):
+        found |= _kinds(argument)
+    return found
+
+
+def _decimal_text(text: str) -> int | float | str:
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(number):
+        return text
+    return (
+        int(number)
+        if number.is_integer() and "." not in text and "e" not in text.lower()
+        else number
+    )

@@ -38,7 +38,7 @@ from dealbridge.connectors.salesforce.deal_models import DealGraph
 from dealbridge.core.records import SourceRecord, SyncPlan, Violation
 from dealbridge.errors import ConfigError
 from dealbridge.mapping.compiled_flow import CompiledFlow, LoadedFlowLike
-from dealbridge.mapping.deal_values import plain, text
+from dealbridge.mapping.deal_values import model_data, text
 from dealbridge.mapping.deal_views import deal_views
 from dealbridge.mapping.expressions import LOOKUP_SCOPE_KEY, ExpressionError
 from dealbridge.mapping.loader import resolve_hook
@@ -127,10 +127,7 @@ class FlowEngine:
 
 def _graph_data(graph: DealGraph | Mapping[str, Any]) -> Mapping[str, Any]:
     """The deal as JSON-like data (API field names), whatever form it came in."""
-    if isinstance(graph, DealGraph):
-        data: Mapping[str, Any] = plain(graph.model_dump(by_alias=True))
-        return data
-    return graph
+    return model_data(graph) if isinstance(graph, DealGraph) else graph
 
 
 def _import_hook(target: str) -> Callable[..., Any]:

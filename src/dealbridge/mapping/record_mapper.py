@@ -79,7 +79,7 @@ class DealRun:
         if record.for_each is None:
             self._instance(record, scope)
             return
-        subject = self._subject(record, scope)
+        subject = Subject(SourceRecord(record.source_object, ""), record.name, "", record.name)
         for item in self._items(record.for_each, scope, subject):
             self._instance(record, {**scope, record.as_: item})
 

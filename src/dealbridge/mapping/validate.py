@@ -34,8 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dealbridge.core.records import Severity, SourceRecord, Violation
 from dealbridge.errors import ConfigError
@@ -47,6 +46,7 @@ TemplateFor = Callable[[str], Template]
 ExpressionFor = Callable[[str], Expression]
 LastLookup = Callable[[], tuple[str, Any] | None]
 
+_NUMBERS = frozenset({int, float})  # exact types: a bool is not a number here
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SHOWN_CHARS = 40
@@ -60,9 +60,8 @@ _TYPE_WORDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """Where a value sits, for the violations about it.
+class Subject(NamedTuple):
+    """Where a value sits, for the violations about it (a tuple: one is made per record).
 
     Attributes:
         source: The Salesforce record the value comes from.
@@ -88,7 +87,7 @@ class CompiledRule:
         ConfigError: A ``pattern`` is not a valid regular expression.
     """
 
-    __slots__ = ("_regex", "_test", "kind", "limit", "message", "on_violation")
+    __slots__ = ("_regex", "kind", "limit", "message", "on_violation", "passes")
 
     def __init__(self, rule: Rule, template_for: TemplateFor) -> None:
         self.kind = rule.kind
@@ -96,11 +95,8 @@ class CompiledRule:
         self.on_violation = rule.on_violation
         self.message = template_for(rule.message) if rule.message else None
         self._regex = _compile_pattern(rule.pattern) if rule.pattern is not None else None
-        self._test: Callable[[Any], bool] = getattr(self, f"_{self.kind}")
-
-    def passes(self, value: Any) -> bool:
-        """Whether ``value`` satisfies the rule."""
-        return self._test(value)
+        # Whether a value satisfies the rule: the bound test itself, one call per check.
+        self.passes: Callable[[Any], bool] = getattr(self, f"_{self.kind}")
 
     def _required(self, value: Any) -> bool:
         return not self.limit or value not in (None, "", [])
@@ -128,13 +124,13 @@ class CompiledRule:
         return value is None or value in self.limit
 
     def _minimum(self, value: Any) -> bool:
-        return value is None or (_is_number(value) and value >= self.limit)
+        return value is None or (type(value) in _NUMBERS and value >= self.limit)
 
     def _maximum(self, value: Any) -> bool:
-        return value is None or (_is_number(value) and value <= self.limit)
+        return value is None or (type(value) in _NUMBERS and value <= self.limit)
 
     def _exclusive_minimum(self, value: Any) -> bool:
-        return value is None or (_is_number(value) and value > self.limit)
+        return value is None or (type(value) in _NUMBERS and value > self.limit)
 
 
 def _compile_pattern(source: str) -> re.Pattern[str]:

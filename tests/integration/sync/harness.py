@@ -15,6 +15,7 @@ import httpx
 from pydantic import SecretStr
 
 from dealbridge.settings import NetSuiteSettings, SalesforceSettings, Settings, SyncSettings
+from dealbridge.sync import enqueue_deal, wait_for_outcome
 from tests.support.netsuite import EmulatorControl, netsuite_settings
 from tests.support.processes import dealbridge_process
 
@@ -90,7 +91,9 @@ class Emulators:
 def running_emulators(state_dir: Path) -> Iterator[Emulators]:
     with ExitStack() as stack:
         sf_args = ["emulate", "salesforce", "--port", "0", "--deals", "0"]
-        sf = stack.enter_context(dealbridge_process([*sf_args, "--state-dir", str(state_dir / "sf")]))
+        sf = stack.enter_context(
+            dealbridge_process([*sf_args, "--state-dir", str(state_dir / "sf")])
+        )
         ns_args = ["emulate", "netsuite", "--port", "0", "--state-dir", str(state_dir / "ns")]
         ns = stack.enter_context(dealbridge_process(ns_args))
         yield Emulators(sf.info, ns.info)
@@ -168,3 +171,38 @@ def _env_text(value: Any) -> str | None:
     if isinstance(value, list):
         return json.dumps(value)
     return str(value)
+
+
+def close_and_sync(
+    org: Emulators, opportunity_id: str, *, trigger: str = "poller", timeout: float = 90.0
+) -> dict[str, Any]:
+    """Close the deal as won, enqueue it as the trigger would, wait for the outcome."""
+    row = org.close_won(opportunity_id)
+    return enqueue_and_wait(row, trigger=trigger, timeout=timeout)
+
+
+def enqueue_and_wait(
+    row: dict[str, Any], *, trigger: str = "poller", timeout: float = 90.0
+) -> dict[str, Any]:
+    """Enqueue the opportunity ``row`` (its AccountId and SystemModstamp) and wait."""
+
+    async def go() -> dict[str, Any]:
+        workflow_id = await enqueue_deal(
+            row["Id"],
+            account_id=row["AccountId"],
+            system_modstamp=row["SystemModstamp"],
+            trigger=trigger,
+        )
+        return await wait_for_outcome(workflow_id, timeout)
+
+    return run(go())
+
+
+def by_external_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """NetSuite records keyed by external id, failing on a duplicate."""
+    keyed: dict[str, dict[str, Any]] = {}
+    for record in records:
+        external_id = record.get("externalId")
+        assert external_id not in keyed, f"duplicate externalId {external_id}"
+        keyed[str(external_id)] = record
+    return keyed

@@ -1,0 +1,1 @@
+"""Benchmarks: each writes a JSON result under ``bench/results`` (DESIGN §10)."""

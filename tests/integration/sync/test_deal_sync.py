@@ -1,0 +1,162 @@
+"""A won deal through the whole engine: Salesforce emulator → flow → NetSuite emulator → back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from dealbridge.db import open_errors, runs
+from dealbridge.db.models import ApiCall
+from dealbridge.sync import Runtime
+from tests.integration.sync.harness import (
+    Emulators,
+    by_external_id,
+    close_and_sync,
+    enqueue_and_wait,
+)
+
+
+def ref_id(value: Any) -> str:
+    """A stored reference, whichever form the emulator keeps it in."""
+    return str(value["id"] if isinstance(value, dict) else value)
+
+
+def netsuite_puts(runtime: Runtime, run_id: str) -> int:
+    with runtime.ledger.session() as session:
+        query = select(ApiCall).where(
+            ApiCall.run_id == run_id, ApiCall.system == "netsuite", ApiCall.method == "PUT"
+        )
+        return len(list(session.scalars(query)))
+
+
+def test_a_sound_deal_lands_with_references_and_is_written_back(
+    org: Emulators, runtime: Runtime
+) -> None:
+    opportunity_id = org.seeded["won_candidates"][0]
+    outcome = close_and_sync(org, opportunity_id)
+
+    assert outcome["status"] == "synced", outcome
+    assert outcome["records_written"] == len(outcome["netsuite_ids"]) > 0
+    account_id = org.get("Opportunity", opportunity_id)["AccountId"]
+    ids = outcome["netsuite_ids"]
+    customer_id = ids[f"customer/SFACC-{account_id}"]
+    customers = by_external_id(org.ns_records("customer"))
+    assert customers[f"SFACC-{account_id}"]["id"] == customer_id
+    subscriptions = by_external_id(org.ns_records("subscription"))
+    sub_keys = sorted(key for key in ids if key.startswith("subscription/"))
+    assert sub_keys
+    for key in sub_keys:
+        record = subscriptions[key.split("/", 1)[1]]
+        assert record["id"] == ids[key]
+        assert ref_id(record["customer"]) == customer_id
+    packages = by_external_id(org.ns_records("customrecord_cpq_package"))
+    for key, record in packages.items():
+        subscription = ref_id(record["custrecord_cpq_pkg_subscription"])
+        assert subscription == ids[f"subscription/SFSUB-{key.removeprefix('SFPKG-')}"]
+
+    opportunity = org.get("Opportunity", opportunity_id)
+    assert opportunity["NetSuite_Sync_Status__c"] == "Synced"
+    assert opportunity["NetSuite_Sync_Error__c"] is None
+    assert opportunity["NetSuite_Synced_At__c"]
+    assert sorted(opportunity["NetSuite_Subscription_Ids__c"].split(",")) == sorted(
+        ids[key] for key in sub_keys
+    )
+    assert org.get("Account", account_id)["NetSuite_Customer_Id__c"] == customer_id
+
+    with runtime.ledger.session() as session:
+        run = runs.get_run(session, outcome["run_id"])
+        assert run is not None
+        assert run.status == "synced"
+        assert run.records_written == outcome["records_written"]
+        assert [t["step"] for t in run.step_timings][:3] == ["start_run", "extract", "plan"]
+        salesforce = run.api_calls["salesforce"]
+        # the token, the two reads of the deal graph, the one composite write-back
+        assert salesforce["total"] <= 4
+        assert salesforce["writes"] == 2  # the token POST and the composite
+    assert runtime.ledger.is_own_write_back(opportunity_id, opportunity["SystemModstamp"])
+
+
+def test_the_same_change_again_is_a_no_op(org: Emulators, runtime: Runtime) -> None:
+    opportunity_id = org.seeded["won_candidates"][0]
+    row = org.close_won(opportunity_id)
+    first = enqueue_and_wait(row)
+    requests = org.netsuite_control.stats()["total_requests"]
+
+    again = enqueue_and_wait(row, trigger="outbound_message")
+
+    assert again == first
+    assert org.netsuite_control.stats()["total_requests"] == requests
+    with runtime.ledger.session() as session:
+        assert len(runs.list_runs(session, runs.RunFilter(opportunity=opportunity_id))) == 1
+
+
+def test_a_new_stamp_with_unchanged_data_writes_nothing(
+    org: Emulators, runtime: Runtime
+) -> None:
+    opportunity_id = org.seeded["won_candidates"][0]
+    first = close_and_sync(org, opportunity_id)
+    org.update("Opportunity", opportunity_id, {"Description": "note added after the sync"})
+    touched = org.get("Opportunity", opportunity_id)
+
+    second = enqueue_and_wait(touched)
+
+    assert first["status"] == "synced"
+    assert second["workflow_id"] != first["workflow_id"]
+    assert second["status"] == "unchanged"
+    assert second["records_written"] == 0
+    assert second["records_unchanged"] == first["records_written"]
+    assert second["netsuite_ids"] == first["netsuite_ids"]
+    assert netsuite_puts(runtime, second["run_id"]) == 0
+    assert second["write_back"]["status"] == "skipped"
+    assert org.get("Opportunity", opportunity_id)["SystemModstamp"] == touched["SystemModstamp"]
+
+
+def test_our_own_write_back_does_not_set_off_another_sync(
+    org: Emulators, runtime: Runtime
+) -> None:
+    opportunity_id = org.seeded["won_candidates"][0]
+    close_and_sync(org, opportunity_id)
+    after_write_back = org.get("Opportunity", opportunity_id)
+    requests = org.netsuite_control.stats()["total_requests"]
+
+    echo = enqueue_and_wait(after_write_back, trigger="poller")
+
+    assert echo["status"] == "unchanged"
+    assert echo["reason"] == "own_write_back"
+    assert org.netsuite_control.stats()["total_requests"] == requests
+    assert org.get("Opportunity", opportunity_id)["SystemModstamp"] == (
+        after_write_back["SystemModstamp"]
+    )
+
+
+def test_flawed_deals_become_open_errors_naming_record_and_field(
+    org: Emulators, runtime: Runtime
+) -> None:
+    flaws = {reason: opp for opp, reason in org.seeded["flawed"].items()}
+    expected = {
+        "unknown_product": ("subscriptionPlan", "item"),
+        "long_account_name": ("customer", "companyName"),
+    }
+    for reason, (record_type, field) in expected.items():
+        opportunity_id = flaws[reason]
+        outcome = close_and_sync(org, opportunity_id)
+
+        assert outcome["status"] == "invalid", outcome
+        assert outcome["records_written"] == 0
+        with runtime.ledger.session() as session:
+            error = open_errors.get_error(session, outcome["error_id"])
+            assert error is not None
+            assert (error.state, error.failure_type) == ("open", "validation")
+            assert error.record_type == record_type
+            assert error.external_id
+            assert error.field_path is not None
+            assert error.field_path.endswith(field)
+            assert error.violations
+            run = runs.get_run(session, outcome["run_id"])
+            assert run is not None
+            assert run.status == "invalid"
+        opportunity = org.get("Opportunity", opportunity_id)
+        assert opportunity["NetSuite_Sync_Status__c"] == "Failed"
+        assert error.user_message in opportunity["NetSuite_Sync_Error__c"]
+    assert org.ns_records("customer") == []
