@@ -25,6 +25,7 @@ from dealbridge.errors import ConfigError
 
 TOML_FILE = Path("dealbridge.toml")  # optional, read from the working directory
 NetSuiteAuthMode = Literal["oauth2", "tba"]
+MIN_WEBHOOK_TOKEN_LENGTH = 16  # a path token is a password: long enough not to be guessed
 JwtAlgorithm = Literal["PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 
 
@@ -216,6 +217,44 @@ class SyncSettings(BaseModel):
     shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
 
 
+def _is_even_interval(seconds: int) -> bool:
+    """Whether ``seconds`` divides a minute, an hour or a day evenly (a cron step can say it)."""
+    if seconds <= 60:
+        return 60 % seconds == 0
+    if seconds <= 3600:
+        return seconds % 60 == 0 and 3600 % seconds == 0
+    return seconds % 3600 == 0 and 86_400 % seconds == 0
+
+
+class PollerSettings(BaseModel):
+    """The safety-net poller (``dealbridge.sync.poller``): what Outbound Messages missed."""
+
+    enabled: bool = True
+    interval_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=86_400,
+        description="Seconds between polls; must divide a minute, an hour or a day evenly "
+        "(1-60 dividing 60, whole minutes dividing 60, whole hours dividing 24)",
+    )
+    overlap_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=86_400,
+        description="How far before the watermark each poll looks again, for changes that "
+        "committed late with an earlier SystemModstamp",
+    )
+
+    @model_validator(mode="after")
+    def _cron_expressible(self) -> PollerSettings:
+        if not _is_even_interval(self.interval_seconds):
+            raise ConfigError(
+                f"poller.interval_seconds={self.interval_seconds} does not divide a minute, "
+                "an hour or a day evenly (e.g. 10, 30, 60, 300, 3600)"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """All of dealbridge's settings."""
 
@@ -262,6 +301,35 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # The Outbound Message listener (``dealbridge.web.hooks``): the secret last segment of
+    # /hooks/salesforce/outbound-message/<token>; unset refuses every message.
+    webhook_token: SecretStr | None = Field(
+        default=None, description="Secret path token of the Outbound Message URL (>= 16 chars)"
+    )
+    webhook_token_file: str | None = None
+    webhook_max_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        le=50 * 1_048_576,
+        description="Largest Outbound Message body accepted (100 notifications fit in ~200 KB)",
+    )
+    poller: PollerSettings = Field(default_factory=PollerSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _webhook_token_from_file(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return _load_secret_files(values, ("webhook_token",))
+        return values
+
+    @model_validator(mode="after")
+    def _webhook_token_long_enough(self) -> Settings:
+        token = self.webhook_token.get_secret_value() if self.webhook_token else ""
+        if token and len(token) < MIN_WEBHOOK_TOKEN_LENGTH:
+            raise ConfigError(
+                f"webhook_token must have at least {MIN_WEBHOOK_TOKEN_LENGTH} characters"
+            )
+        return self
 
 
 class _SecretFreeTomlSource(TomlConfigSettingsSource):

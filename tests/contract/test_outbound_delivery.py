@@ -337,17 +337,26 @@ async def test_updating_a_won_deal_or_a_rolled_back_close_does_not_notify(
     hooks: SalesforceHooks, receiver: OutboundReceiver, sf: ClientRun
 ) -> None:
     [won] = open_deals(hooks, 1, stage="Closed Won")
-    rolled_back, sentinel = open_deals(hooks, 2)
+    by_composite, by_collection, sentinel = open_deals(hooks, 3)
     registered(hooks, receiver)
+    bad = {"Bogus__c": 1}
     async with sf.client as client:
         await client.update("Opportunity", won, {"NetSuite_Sync_Status__c": "Synced"})
         await client.update("Opportunity", won, CLOSED_WON)
         with pytest.raises(RemoteRejectedError):
             await client.composite(
                 [
-                    SubRequest("PATCH", f"sobjects/Opportunity/{rolled_back}", "close", CLOSED_WON),
-                    SubRequest("PATCH", f"sobjects/Opportunity/{rolled_back}", "bad", {"X__c": 1}),
+                    SubRequest("PATCH", f"sobjects/Opportunity/{by_composite}", "won", CLOSED_WON),
+                    SubRequest("PATCH", f"sobjects/Opportunity/{by_composite}", "bad", bad),
                 ]
+            )
+        with pytest.raises(RemoteRejectedError):
+            await client.collection_update(
+                [
+                    {"attributes": {"type": "Opportunity"}, "Id": by_collection, **CLOSED_WON},
+                    {"attributes": {"type": "Opportunity"}, "Id": by_collection, **bad},
+                ],
+                all_or_none=True,
             )
         # Anything the calls above had queued would be delivered before this one.
         await client.update("Opportunity", sentinel, CLOSED_WON)
@@ -355,4 +364,5 @@ async def test_updating_a_won_deal_or_a_rolled_back_close_does_not_notify(
     delivered(hooks)
     assert delivered_ids(receiver) == [sentinel]
     assert hooks.record("Opportunity", won)["IsWon"] is True
-    assert hooks.record("Opportunity", rolled_back)["IsWon"] is False
+    assert hooks.record("Opportunity", by_composite)["IsWon"] is False
+    assert hooks.record("Opportunity", by_collection)["IsWon"] is False

@@ -20,7 +20,7 @@ from dealbridge.connectors.salesforce.deal_models import DealGraph
 from dealbridge.connectors.salesforce.results import SubRequest
 from dealbridge.connectors.salesforce.soql import soql
 from dealbridge.errors import (
-    ConfigError,
+    DealbridgeError,
     DuplicateError,
     NotFoundError,
     RemoteRejectedError,
@@ -29,7 +29,6 @@ from dealbridge.errors import (
 from tests.support.salesforce import (
     AUTH_MODES,
     AuthMode,
-    ClientRun,
     Info,
     Row,
     SalesforceHooks,
@@ -71,12 +70,6 @@ def hooks(emulator: Info) -> SalesforceHooks:
 def mode(request: pytest.FixtureRequest) -> AuthMode:
     auth_mode: AuthMode = request.param
     return auth_mode
-
-
-@pytest.fixture
-def sf(emulator: Info, hooks: SalesforceHooks) -> ClientRun:
-    """A JWT client on an empty org."""
-    return make_client(emulator, "jwt")
 
 
 def accounts(count: int, prefix: str = "Bulk") -> list[dict[str, Any]]:
@@ -147,19 +140,20 @@ async def test_concurrent_calls_on_an_expired_session_renew_it_once(
     assert sum(call.status == 200 for call in run.api_calls()) == 9
 
 
-async def test_an_untrusted_certificate_is_a_config_error_tried_once(tls_emulator: Info) -> None:
+async def test_an_untrusted_certificate_is_a_permanent_error_tried_once(tls_emulator: Info) -> None:
     """Without the emulator's CA the TLS handshake can never succeed: retrying cannot help.
 
-    Fails today: ``errors.error_from_exception`` makes every ``httpx.ConnectError`` — a
-    certificate verification failure included — a retryable ``TransientError``, so the client
-    tries the token endpoint ``max_attempts`` times and the sync engine would park a
-    configuration mistake as a transient outage, retrying it forever.
+    Fails today (product bug): ``errors.error_from_exception`` turns every ``httpx.ConnectError``
+    — a certificate verification failure included — into a retryable ``TransientError``, so the
+    client asks the token endpoint ``max_attempts`` times and the sync engine would park a
+    configuration mistake as an outage and retry it for ever.
     """
     run = make_client(tls_emulator, ca_bundle=None)
     async with run.client as client:
-        with pytest.raises(ConfigError) as raised:
+        with pytest.raises(DealbridgeError) as raised:
             await client.query_all(soql("SELECT Id FROM Account"))
 
+    assert raised.value.retryable is False
     assert "certificate" in str(raised.value).lower()
     assert "ca_bundle" in str(raised.value)
     assert len(run.token_calls()) == 1
@@ -534,7 +528,7 @@ async def test_sound_deals_are_read_exactly_in_two_calls_each(
 
 
 async def test_flawed_deals_are_read_as_they_are(emulator: Info, hooks: SalesforceHooks) -> None:
-    org = SeededOrg(hooks, deals=50)
+    org = SeededOrg(hooks, deals=10)
     assert set(org.flawed.values()) == {
         "no_contact",
         "unknown_product",

@@ -41,6 +41,7 @@ GB = {
     "ShippingPostalCode": "EC2 4AB",
     "ShippingCountry": "United Kingdom",
     "Phone": "+44 20 7946 0000",
+    "Website": "https://www.harbor-logistics.example",
     "CurrencyIsoCode": "GBP",
 }
 DE = {
@@ -55,6 +56,7 @@ DE = {
     "ShippingPostalCode": "20095",
     "ShippingCountry": "Germany",
     "Phone": "+49 30 1234567",
+    "Website": "https://www.nimbus-robotics.example",
     "CurrencyIsoCode": "EUR",
 }
 CA = {
@@ -69,6 +71,7 @@ CA = {
     "ShippingPostalCode": "M5J 2J2",
     "ShippingCountry": "Canada",
     "Phone": "+1 (416) 555-0100",
+    "Website": "https://www.polaris-foods.example",
     "CurrencyIsoCode": "CAD",
 }
 AU = {
@@ -83,6 +86,7 @@ AU = {
     "ShippingPostalCode": None,
     "ShippingCountry": None,
     "Phone": "+61 2 9999 0000",
+    "Website": "https://www.meridian-outfitters.example",
     "CurrencyIsoCode": "AUD",
 }
 
@@ -270,7 +274,7 @@ def _long_name() -> tuple[str, Row]:
         "Research and Development Services Wor"
     )
     assert len(name) == 120
-    acct = account(5, name)
+    acct = account(5, name, Website="https://www.riverbend-analytics.example")
     return (
         "A 120-character account name: NetSuite allows 83, and the flow says error, not truncate.",
         deal([line(1, "PLAT-STD")], the_account=acct,
@@ -332,7 +336,7 @@ def _addon() -> tuple[str, Row]:
 @recipe("23_same_account_deal_a")
 def _account_a() -> tuple[str, Row]:
     text = "Deal A of account 7: same customer and billing account keys as deal B."
-    acct = account(7, "Summit Energy Corp.")
+    acct = account(7, "Summit Energy Corp.", Website="https://www.summit-energy.example")
     return text, deal([line(1, "PLAT-STD")], the_account=acct,
                       the_opportunity=opportunity(7, AccountId=acct["Id"]))  # fmt: skip
 
@@ -340,10 +344,11 @@ def _account_a() -> tuple[str, Row]:
 @recipe("24_same_account_deal_b")
 def _account_b() -> tuple[str, Row]:
     text = (
-        "Deal B of account 7, a later quote: same SFACC/SFBA ids as deal A, the shared "
-        "PLAT-STD plan and price plan have identical keys and payloads (no flip-flop)."
+        "Deal B of account 7, a later quote: the same customer and billing account ids as deal "
+        "A; the shared PLAT-STD plan, price book and price plan have identical keys and "
+        "payloads (no flip-flop). The billing account's startDate is this deal's start."
     )
-    acct = account(7, "Summit Energy Corp.")
+    acct = account(7, "Summit Energy Corp.", Website="https://www.summit-energy.example")
     lines = [line(11, "PLAT-STD"), line(12, "STORAGE-TB", quantity=4)]
     for row in lines:
         row["SBQQ__Quote__c"] = sfid("a0q", 2)

@@ -86,7 +86,7 @@ def smtp_server(
                 data.login.decode() == user and data.password.decode() == password
             )
             inbox.logins.append((data.login.decode(), ok))
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)
 
         options["authenticator"] = authenticate
     if tls is not None:

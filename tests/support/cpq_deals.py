@@ -211,6 +211,12 @@ def opportunity(number: int = 1, **fields: Any) -> Row:
     return row
 
 
+def default_contact(acct: Row) -> Row:
+    """Dana Whitfield of that account: contact number = account number, email at its domain."""
+    domain = str(acct.get("Website") or "https://www.example.com").removeprefix("https://www.")
+    return contact(int(acct["Id"][3:15]), "Dana", "Whitfield", Email=f"dana.whitfield@{domain}")
+
+
 def deal(
     lines: list[Row],
     *,
@@ -221,7 +227,7 @@ def deal(
 ) -> Row:
     """A deal graph; the quote's net amount and the opportunity amount are the lines' sum."""
     acct = the_account or account()
-    people = roles if roles is not None else [role(contact(1, "Dana", "Whitfield"), primary=True)]
+    people = roles if roles is not None else [role(default_contact(acct), primary=True)]
     quote_row = dict(the_quote or quote())
     total = round(sum(row["SBQQ__NetTotal__c"] or 0 for row in lines), 2)
     quote_row.setdefault("SBQQ__NetAmount__c", total)

@@ -13,7 +13,7 @@ from typing import Any
 import dealbridge
 from dealbridge.connectors.netsuite.emulator.reference_data import CURRENCIES, ITEMS
 from dealbridge.mapping.loader import LoadedFlow, load_flow
-from dealbridge.mapping.lookups import LookupTables
+from dealbridge.mapping.lookups import FlowWithTables, LookupTables
 
 SHIPPED_FLOW = Path(dealbridge.__file__).parent / "flows" / "cpq_closed_won.yaml"
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
@@ -41,7 +41,7 @@ def emulator_suiteql_tables() -> dict[str, dict[str, Any]]:
     }
 
 
-def golden_lookups(flow: LoadedFlow) -> LookupTables:
+def golden_lookups(flow: FlowWithTables) -> LookupTables:
     """The lookup tables golden plans are made with (``tests/golden/lookups.json``)."""
     snapshot = json.loads((GOLDEN_DIR / "lookups.json").read_text(encoding="utf-8"))
     return LookupTables.from_snapshot(snapshot, flow)

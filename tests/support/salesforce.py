@@ -10,7 +10,6 @@ through its control API (``/__emulator__/``, ``emulator/control.py``).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -260,17 +259,6 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 20.0) -
             return value
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(POLL_SECONDS)
-
-
-async def wait_until_async(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    """``wait_until`` without blocking the event loop between polls."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        await asyncio.sleep(POLL_SECONDS)
 
 
 # -- comparing typed models with what the emulator stores ------------------------------------------

@@ -10,6 +10,7 @@ from dealbridge.cli.emulate import emulate_app
 from dealbridge.cli.errors_cmd import errors_app
 from dealbridge.cli.flows import flows_app
 from dealbridge.cli.runs import runs_app
+from dealbridge.cli.serve import serve
 from dealbridge.cli.sync import sync
 from dealbridge.cli.users import tokens_app, users_app
 from dealbridge.cli.worker import worker
@@ -28,6 +29,7 @@ app.add_typer(tokens_app, name="tokens")
 app.command("demo")(demo)
 app.command("sync")(sync)
 app.command("worker")(worker)
+app.command("serve")(serve)
 app.add_typer(runs_app, name="runs")
 app.add_typer(errors_app, name="errors")
 

@@ -92,9 +92,17 @@ def _result(client: DBOSClient, workflow_id: str, timeout: float) -> dict[str, A
 
 
 def _show(outcome: dict[str, Any], as_json: bool) -> None:
+    """Print the outcome; exit 1 unless the deal synced (or is queued)."""
+    status = outcome["status"]
     if as_json:
         print_json(outcome)
-        return
+    else:
+        _describe(outcome)
+    if status not in ("synced", "unchanged", "queued"):
+        raise typer.Exit(1)
+
+
+def _describe(outcome: dict[str, Any]) -> None:
     status = outcome["status"]
     colour = {"synced": "green", "unchanged": "green", "queued": "cyan"}.get(status, "red")
     console.print(f"{outcome['workflow_id']}: [{colour}]{status}[/{colour}]", highlight=False)
@@ -106,6 +114,4 @@ def _show(outcome: dict[str, Any], as_json: bool) -> None:
         )
     if outcome.get("error"):
         console.print(f"[red]{outcome['error']['user_message']}[/red]", highlight=False)
-        console.print(f"open error {outcome.get('error_id')}: dealbridge errors show ...")
-    if status not in ("synced", "unchanged", "queued"):
-        raise typer.Exit(1)
+        console.print(f"see: dealbridge errors show {outcome.get('error_id')}")

@@ -254,7 +254,9 @@ def _unresolved(label: str, lookup: tuple[str, Any] | None) -> str:
 def _shown(value: Any) -> str:
     """A value as a sentence quotes it: text in quotes, cut after 40 characters."""
     if isinstance(value, str):
-        return f"'{value[:_SHOWN_CHARS]} …'" if len(value) > _SHOWN_CHARS else f"'{value}'"
+        if len(value) > _SHOWN_CHARS:
+            return f"'{value[:_SHOWN_CHARS].rstrip()} …'"
+        return f"'{value}'"
     return display(value)
 
 

@@ -38,8 +38,10 @@ from dealbridge.web.security.secret import session_secret
 from dealbridge.web.security.session_cookie import SessionMiddleware
 from dealbridge.web.security.sessions import SessionCodec
 
-# Paths whose POSTs authenticate by their own shared secret and carry no session cookie.
-DEFAULT_CSRF_EXEMPT = ("/hooks/",)
+# Inbound notifications: authenticated by their own shared secret, no session cookie, their own
+# body limit (``webhook_max_bytes``).
+HOOKS_PREFIX = "/hooks/"
+DEFAULT_CSRF_EXEMPT = (HOOKS_PREFIX,)
 
 
 def create_web_app(
@@ -112,7 +114,11 @@ def _add_middleware(
     app.add_middleware(
         SessionMiddleware, codec=context.codec, secure_cookies=settings.web.secure_cookies
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.web.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.web.max_body_bytes,
+        prefix_limits={HOOKS_PREFIX: settings.webhook_max_bytes},
+    )
     app.add_middleware(SecurityHeadersMiddleware)
 
 

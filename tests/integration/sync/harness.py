@@ -206,3 +206,22 @@ def by_external_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         assert external_id not in keyed, f"duplicate externalId {external_id}"
         keyed[str(external_id)] = record
     return keyed
+
+
+def touch(org: Emulators, opportunity_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Edit the opportunity (a note) until its SystemModstamp moves on; returns the row.
+
+    Salesforce stamps have one-second resolution, so an edit in the same second as the
+    write-back would carry the write-back's own stamp.
+    """
+    before = org.get("Opportunity", opportunity_id)["SystemModstamp"]
+    deadline = time.monotonic() + timeout
+    edits = 0
+    while True:
+        edits += 1
+        org.update("Opportunity", opportunity_id, {"Description": f"edited after sync ({edits})"})
+        row = org.get("Opportunity", opportunity_id)
+        if row["SystemModstamp"] != before:
+            return row
+        assert time.monotonic() < deadline, "SystemModstamp never moved"
+        time.sleep(POLL_SECONDS)

@@ -14,6 +14,7 @@ from tests.integration.sync.harness import (
     by_external_id,
     close_and_sync,
     enqueue_and_wait,
+    touch,
 )
 
 
@@ -91,13 +92,10 @@ def test_the_same_change_again_is_a_no_op(org: Emulators, runtime: Runtime) -> N
         assert len(runs.list_runs(session, runs.RunFilter(opportunity=opportunity_id))) == 1
 
 
-def test_a_new_stamp_with_unchanged_data_writes_nothing(
-    org: Emulators, runtime: Runtime
-) -> None:
+def test_a_new_stamp_with_unchanged_data_writes_nothing(org: Emulators, runtime: Runtime) -> None:
     opportunity_id = org.seeded["won_candidates"][0]
     first = close_and_sync(org, opportunity_id)
-    org.update("Opportunity", opportunity_id, {"Description": "note added after the sync"})
-    touched = org.get("Opportunity", opportunity_id)
+    touched = touch(org, opportunity_id)
 
     second = enqueue_and_wait(touched)
 
@@ -112,9 +110,7 @@ def test_a_new_stamp_with_unchanged_data_writes_nothing(
     assert org.get("Opportunity", opportunity_id)["SystemModstamp"] == touched["SystemModstamp"]
 
 
-def test_our_own_write_back_does_not_set_off_another_sync(
-    org: Emulators, runtime: Runtime
-) -> None:
+def test_our_own_write_back_does_not_set_off_another_sync(org: Emulators, runtime: Runtime) -> None:
     opportunity_id = org.seeded["won_candidates"][0]
     close_and_sync(org, opportunity_id)
     after_write_back = org.get("Opportunity", opportunity_id)
@@ -125,8 +121,9 @@ def test_our_own_write_back_does_not_set_off_another_sync(
     assert echo["status"] == "unchanged"
     assert echo["reason"] == "own_write_back"
     assert org.netsuite_control.stats()["total_requests"] == requests
-    assert org.get("Opportunity", opportunity_id)["SystemModstamp"] == (
-        after_write_back["SystemModstamp"]
+    assert (
+        org.get("Opportunity", opportunity_id)["SystemModstamp"]
+        == (after_write_back["SystemModstamp"])
     )
 
 

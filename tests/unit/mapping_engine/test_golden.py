@@ -38,7 +38,7 @@ def test_there_are_at_least_twenty_golden_deals() -> None:
 @pytest.mark.parametrize("deal_file", DEALS, ids=[path.stem for path in DEALS])
 def test_plan_matches_the_golden_file(engine: FlowEngine, deal_file: Path) -> None:
     graph = DealGraph.model_validate(json.loads(deal_file.read_text(encoding="utf-8")))
-    plan = engine.plan(graph, golden_lookups(engine.flow))  # type: ignore[arg-type]
+    plan = engine.plan(graph, golden_lookups(engine.flow))
     plan.waves()  # the order is valid
     actual = render(plan.to_json())
     expected_file = GOLDEN_DIR / "expected" / deal_file.name

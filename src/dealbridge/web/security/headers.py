@@ -13,6 +13,8 @@ bounded), which also lets the CSRF check read a form and hand the same bytes on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -71,30 +73,43 @@ class BodyLimitMiddleware:
     Args:
         app: The wrapped application.
         max_bytes: The largest body accepted.
+        prefix_limits: Other limits for paths under a prefix (the Outbound Message listener
+            has its own, ``webhook_max_bytes``).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, prefix_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.prefix_limits = dict(prefix_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Buffer the body (bounded), then serve the request from the buffer."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(str(scope.get("path", "")))
         try:
-            self._check_declared(scope)
-            messages = await read_body(receive, self.max_bytes)
+            _check_declared(scope, limit)
+            messages = await read_body(receive, limit)
         except BodyTooLargeError:
-            detail = f"The request body is larger than {self.max_bytes} bytes."
+            detail = f"The request body is larger than {limit} bytes."
             await refusal(scope, 413, detail)(scope, receive, send)
             return
         await self.app(scope, replay(messages, receive), send)
 
-    def _check_declared(self, scope: Scope) -> None:
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            raise BodyTooLargeError(declared)
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.prefix_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
+
+
+def _check_declared(scope: Scope, limit: int) -> None:
+    declared = Headers(scope=scope).get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLargeError(declared)
 
 
 async def read_body(receive: Receive, max_bytes: int) -> list[Message]:

@@ -114,11 +114,11 @@ class RoleGuard:
         principal = resolve_principal(request, session)
         if principal is None:
             raise AuthenticationRequiredError("sign in first")
+        request.state.principal = principal  # the refusal page still shows who is signed in
         if not principal.has_role(self.role):
             raise PermissionDeniedError(
                 f"your role ({principal.role}) cannot do this; it needs {self.role}"
             )
-        request.state.principal = principal
         return principal
 
 
