@@ -573,6 +573,7 @@ async def test_twenty_concurrent_upserts_make_one_record(
     clients: ClientRuns, mode: AuthMode, control: EmulatorControl
 ) -> None:
     external_id = "SFACC-001000000000CONCAAA"
+    control.faults(latency_ms=50)  # so that the calls overlap in the emulator for certain
     run = clients(mode, concurrency_limit=10)
     async with run.client as client:
         ids = await asyncio.gather(

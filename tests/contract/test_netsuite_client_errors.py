@@ -421,7 +421,9 @@ async def test_a_create_under_500s_is_transient_and_not_sent_twice(
 async def test_a_slow_invalid_login_is_retried_once_and_then_succeeds(
     clients: ClientRuns, control: EmulatorControl, mode: AuthMode
 ) -> None:
-    control.faults(slow_login_rate=1.0, slow_login_seconds=1.0)
+    # The fault is switched off while the first 401 is still on its way (2 s), so the one retry
+    # the client allows itself goes through.
+    control.faults(slow_login_rate=1.0, slow_login_seconds=2.0)
     run = clients(mode)
     async with run.client as client:
         upsert = asyncio.create_task(

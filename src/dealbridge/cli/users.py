@@ -182,4 +182,4 @@ def _actor() -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else "-"
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"

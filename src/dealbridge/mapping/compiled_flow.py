@@ -65,7 +65,8 @@ class CompiledField:
 
     ``path`` is the name split at dots: ``addressBookAddress.city`` sets ``city`` inside the
     ``addressBookAddress`` object (a NetSuite subrecord); NetSuite field names have no dots.
-    ``nested`` says whether there is more than one part.
+    ``nested`` says whether there is more than one part. ``plain`` marks a ``VALUE`` field
+    without transforms or rules, which the engine evaluates inline.
     """
 
     name: str
@@ -81,15 +82,21 @@ class CompiledField:
     target: str | None = None
     target_key: Expression | None = None
     sublist: CompiledSublist | None = None
+    plain: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledRecord:
-    """One record of the flow, in evaluation order (``index`` keeps the flow's own order)."""
+    """One record of the flow.
+
+    ``rank`` is its place in evaluation order (records it depends on or refers to come first,
+    ties in the flow's order); ``index`` is its place in the flow file.
+    """
 
     name: str
     type: str
     index: int
+    rank: int
     external_id: Template
     for_each: Expression | None
     as_: str
@@ -131,7 +138,10 @@ class CompiledFlow:
         self._functions: FunctionRegistry | None = getattr(flow, "functions", None)
         self.constants = dict(flow.spec.constants)
         order = record_order(flow.spec)
-        self.records = tuple(self._record(flow.spec.record(name), index) for name, index in order)
+        self.records = tuple(
+            self._record(flow.spec.record(name), index, rank)
+            for rank, (name, index) in enumerate(order)
+        )
         self.stops = tuple(self._stop(stop) for stop in flow.spec.stop_when)
         self.trigger = self.expression(flow.spec.trigger.when)
 
@@ -166,11 +176,12 @@ class CompiledFlow:
     def _optional(self, source: str | None) -> Expression | None:
         return self.expression(source) if source else None
 
-    def _record(self, spec: RecordSpec, index: int) -> CompiledRecord:
+    def _record(self, spec: RecordSpec, index: int, rank: int) -> CompiledRecord:
         return CompiledRecord(
             name=spec.name,
             type=self._const_text(spec.type),
             index=index,
+            rank=rank,
             external_id=self.template(spec.external_id),
             for_each=self._optional(spec.for_each),
             as_=spec.as_,
@@ -211,7 +222,8 @@ class CompiledFlow:
         expression = self.expression(source)
         if self._foldable(expression) and not common["stages"] and not common["rules"]:
             return CompiledField(kind=CONST, const=self._fold(expression, kind), **common)
-        return CompiledField(kind=kind, expression=expression, **common)
+        plain = kind == VALUE and not common["stages"] and not common["rules"]
+        return CompiledField(kind=kind, expression=expression, plain=plain, **common)
 
     def _foldable(self, expression: Expression) -> bool:
         """Whether the value depends on the flow's constants only (``const.offset_unit``)."""

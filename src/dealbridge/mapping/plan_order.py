@@ -7,10 +7,14 @@ compared by (group, external id): equal payloads merge into one operation (depen
 different payloads for one record would make the last write win silently, so that is a
 violation instead and the first instance is kept.
 
-The order is topological — every operation after the operations it depends on — with ties
-broken by the record's position in the flow, then by external id, so the same deal always gives
-the same plan (golden files) and ``SyncPlan.waves`` never fails. An operation's ``depends_on``
-lists its dependencies in the order they were mapped (customer before billing account…).
+The order is topological — every operation after the operations it depends on — and
+deterministic, so the same deal always gives the same plan (golden files) and
+``SyncPlan.waves`` never fails: operations are sorted by their record's rank (the record-level
+dependency order of ``compiled_flow.record_order``, ties in flow order), then by external id.
+That is valid whenever instances only depend on records of lower rank, which a flow without
+cycles guarantees; the rare merge of duplicates from different records can break it, so the
+order is checked and, if needed, rebuilt by Kahn's algorithm with the same tie-break. An
+operation's ``depends_on`` lists its dependencies in the order they were mapped.
 
 Drafts refer to each other by position in the run's draft list: plain ints hash and compare far
 faster than ``RecordKey`` dataclasses, and this runs for every deal.
@@ -32,7 +36,7 @@ class DraftOperation:
     """An operation before merging and ordering; ``depends_on`` holds draft positions."""
 
     name: str
-    index: int
+    rank: int
     key: RecordKey
     payload: dict[str, Any]
     depends_on: set[int]
@@ -73,9 +77,29 @@ def _conflict(first: DraftOperation, second: DraftOperation) -> Violation:
 
 
 def ordered_operations(drafts: Sequence[DraftOperation], alias: Sequence[int]) -> list[Operation]:
-    """The kept drafts as operations, dependencies first (Kahn's algorithm, stable ties)."""
+    """The kept drafts as operations, dependencies first (see the module docstring)."""
     kept = [position for position, target in enumerate(alias) if target == position]
     needs = {p: {alias[d] for d in drafts[p].depends_on} - {p} for p in kept}
+    order = sorted(kept, key=lambda position: _rank(drafts, position))
+    if not _valid(order, needs):
+        order = _kahn(drafts, kept, needs)
+    return [_operation(drafts, position, needs[position]) for position in order]
+
+
+def _valid(order: Sequence[int], needs: dict[int, set[int]]) -> bool:
+    """Whether every draft comes after the drafts it needs."""
+    done: set[int] = set()
+    for position in order:
+        if not needs[position] <= done:
+            return False
+        done.add(position)
+    return True
+
+
+def _kahn(
+    drafts: Sequence[DraftOperation], kept: Sequence[int], needs: dict[int, set[int]]
+) -> list[int]:
+    """Topological order with the same tie-break, for plans the plain sort cannot order."""
     users: dict[int, list[int]] = {p: [] for p in kept}
     for position, deps in needs.items():
         for dep in deps:
@@ -83,10 +107,10 @@ def ordered_operations(drafts: Sequence[DraftOperation], alias: Sequence[int]) -
     waiting = {position: len(deps) for position, deps in needs.items()}
     ready = [_rank(drafts, p) for p, count in waiting.items() if count == 0]
     heapq.heapify(ready)
-    order: list[Operation] = []
+    order: list[int] = []
     while ready:
         position = heapq.heappop(ready)[2]
-        order.append(_operation(drafts, position, needs[position]))
+        order.append(position)
         for user in users[position]:
             waiting[user] -= 1
             if waiting[user] == 0:
@@ -99,7 +123,7 @@ def ordered_operations(drafts: Sequence[DraftOperation], alias: Sequence[int]) -
 
 def _rank(drafts: Sequence[DraftOperation], position: int) -> tuple[int, str, int]:
     draft = drafts[position]
-    return (draft.index, draft.key.external_id, position)
+    return (draft.rank, draft.key.external_id, position)
 
 
 def _operation(drafts: Sequence[DraftOperation], position: int, needs: set[int]) -> Operation:

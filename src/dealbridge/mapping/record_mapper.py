@@ -110,7 +110,7 @@ class DealRun:
         key = RecordKey(record.type, external_id)
         self.drafts.append(
             DraftOperation(
-                record.name, record.index, key, payload, refs, record.replace, subject.source
+                record.name, record.rank, key, payload, refs, record.replace, subject.source
             )
         )
 
@@ -136,7 +136,11 @@ class DealRun:
                 if spec.when is not None and not spec.when.evaluate(scope):
                     continue
                 kind = spec.kind
-                if kind == CONST:
+                if spec.plain:  # a value with no transforms or rules: most fields
+                    value = spec.expression.evaluate(scope)  # type: ignore[union-attr]
+                    if value is None:
+                        continue
+                elif kind == CONST:
                     value = spec.const
                 elif kind == VALUE or kind == REF:
                     value = self._value(spec, scope, subject, prefix)

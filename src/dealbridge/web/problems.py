@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 from http import HTTPStatus
+from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Scope
@@ -24,14 +25,19 @@ def wants_problem_json(scope: Scope) -> bool:
 
 
 def problem_response(
-    status: int, detail: str, *, headers: dict[str, str] | None = None
+    status: int,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """An RFC 7807 answer: ``{"type", "title", "status", "detail"}``."""
+    """An RFC 7807 answer: ``{"type", "title", "status", "detail"}`` plus ``extra`` members."""
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
+        **(extra or {}),
     }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 

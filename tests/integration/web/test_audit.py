@@ -29,20 +29,16 @@ def test_login_events(client: TestClient, ledger: sessionmaker[Session]) -> None
     login(client, "vera")
     client.post("/logout", data={"csrf_token": page_csrf(client)})
     logged = [(actor, action, detail.get("reason")) for actor, action, detail in actions(ledger)]
-    print(logged)
-    assert (
-        logged[-9:]
-        == [
-            ("otto", "login.failed", "bad_password"),
-            ("ghost", "login.failed", "unknown_user"),
-            ("otto", "login.failed", "bad_password"),
-            ("otto", "login.failed", "bad_password"),
-            ("otto", "login.locked", "too_many_failures"),
-            ("otto", "login.locked", "locked"),
-            ("vera", "login.ok", None),
-            ("vera", "logout", None),
-        ][-9:]
-    )
+    assert logged[3:] == [
+        ("otto", "login.failed", "bad_password"),
+        ("ghost", "login.failed", "unknown_user"),
+        ("otto", "login.failed", "bad_password"),
+        ("otto", "login.failed", "bad_password"),
+        ("otto", "login.locked", "too_many_failures"),
+        ("otto", "login.locked", "locked"),
+        ("vera", "login.ok", None),
+        ("vera", "logout", None),
+    ]
     assert all(detail.get("address") == "testclient" for _, _, detail in actions(ledger)[-8:])
 
 

@@ -111,3 +111,14 @@ def test_viewer_token_reads_console_pages(
 ) -> None:
     auth = {"Authorization": f"Bearer {token_for(ledger, 'viewer')}"}
     assert client.get("/examples/page", headers=auth).status_code == 200
+
+
+def test_invalid_api_input_is_described_without_echoing_it(
+    client: TestClient, ledger: sessionmaker[Session]
+) -> None:
+    auth = {"Authorization": f"Bearer {token_for(ledger, 'viewer')}"}
+    response = client.get("/api/v1/examples/echo", params={"count": "secret-value"}, headers=auth)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["loc"] == ["query", "count"]
+    assert "secret-value" not in response.text

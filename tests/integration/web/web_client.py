@@ -44,6 +44,10 @@ def example_router() -> APIRouter:
     ) -> dict[str, int]:
         return {"size": len(await request.body())}
 
+    @router.get("/api/v1/examples/echo")
+    def api_echo(count: int, who: Principal = Depends(require_role("viewer"))) -> dict[str, int]:  # noqa: B008
+        return {"count": count}
+
     @router.get("/examples/page", response_class=HTMLResponse)
     def page(
         request: Request,

@@ -7,7 +7,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from dealbridge.alerts import AlertService, ConnectionHealth, WonDeal
+from dealbridge.alerts import Alert, AlertService, ConnectionHealth, WonDeal
 from dealbridge.alerts.channels import AlertDeliveryError, EmailChannel, WebhookChannel
 from dealbridge.alerts.message import compose
 from dealbridge.alerts.rules import AlertPolicy
@@ -185,15 +185,13 @@ def test_one_working_channel_is_enough(wiring: Wiring) -> None:
     assert wiring.service.run_once(won=won) == []
 
 
-def test_configured_secrets_are_scrubbed_from_messages(tmp_path: object) -> None:
+def test_configured_secrets_are_scrubbed_from_messages() -> None:
     settings = Settings(
         alerts={"smtp_password": "smtp-secret-1", "webhook_url": "https://hooks.example/T/B/zz"},
         web={"session_secret": "w" * 40},
     )
     secrets = configured_secrets(settings)
     assert {"smtp-secret-1", "https://hooks.example/T/B/zz", "w" * 40} <= set(secrets)
-    from dealbridge.alerts.alert import Alert
-
     leaky = Alert(
         key="connection:x",
         kind="connection_failing",

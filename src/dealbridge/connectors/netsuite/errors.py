@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from dealbridge.connectors.netsuite import models
 from dealbridge.core.calls import redact_text
+from dealbridge.core.tls import certificate_failure
 from dealbridge.errors import (
     AuthError,
     ConfigError,
@@ -219,6 +220,12 @@ def error_from_exception(exc: httpx.HTTPError, operation: str) -> DealbridgeErro
     """No usable answer arrived: a timeout, a refused connection or a broken response."""
     if isinstance(exc, httpx.UnsupportedProtocol):
         return ConfigError(f"netsuite.base_url is not an http(s) URL: {exc}")
+    untrusted = certificate_failure(exc)
+    if untrusted is not None:
+        return ConfigError(
+            f"NetSuite's TLS certificate is not trusted on {operation} "
+            f"({untrusted.verify_message or untrusted}); add its CA to the system trust store"
+        )
     sent = not isinstance(exc, _NOT_SENT)
     return TransientError(
         f"NetSuite did not answer {operation}: {type(exc).__name__}: {exc}",

@@ -40,6 +40,7 @@ import httpx
 
 from dealbridge.connectors.salesforce import models
 from dealbridge.core.calls import redact_text
+from dealbridge.core.tls import certificate_failure
 from dealbridge.errors import (
     AuthError,
     ConfigError,
@@ -286,6 +287,12 @@ def error_from_exception(exc: httpx.HTTPError, operation: str) -> DealbridgeErro
     """No usable answer arrived: a timeout, a refused connection, a broken response."""
     if isinstance(exc, httpx.UnsupportedProtocol):
         return ConfigError(f"the Salesforce URL is not an http(s) URL: {exc}")
+    untrusted = certificate_failure(exc)
+    if untrusted is not None:
+        return ConfigError(
+            f"Salesforce's TLS certificate is not trusted on {operation} "
+            f"({untrusted.verify_message or untrusted}); check salesforce.ca_bundle"
+        )
     return TransientError(
         f"Salesforce did not answer {operation}: {type(exc).__name__}: {exc}",
         system=SYSTEM,
