@@ -224,7 +224,8 @@ def error_from_exception(exc: httpx.HTTPError, operation: str) -> DealbridgeErro
     if untrusted is not None:
         return ConfigError(
             f"NetSuite's TLS certificate is not trusted on {operation} "
-            f"({getattr(untrusted, 'verify_message', None) or untrusted}); add its CA to the system trust store"
+            f"({getattr(untrusted, 'verify_message', None) or untrusted}); "
+            "add its CA to the system trust store"
         )
     sent = not isinstance(exc, _NOT_SENT)
     return TransientError(

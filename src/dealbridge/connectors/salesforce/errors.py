@@ -291,7 +291,8 @@ def error_from_exception(exc: httpx.HTTPError, operation: str) -> DealbridgeErro
     if untrusted is not None:
         return ConfigError(
             f"Salesforce's TLS certificate is not trusted on {operation} "
-            f"({getattr(untrusted, 'verify_message', None) or untrusted}); check salesforce.ca_bundle"
+            f"({getattr(untrusted, 'verify_message', None) or untrusted}); "
+            "check salesforce.ca_bundle"
         )
     return TransientError(
         f"Salesforce did not answer {operation}: {type(exc).__name__}: {exc}",
