@@ -22,16 +22,20 @@ The views:
   ``zip``, ``country``); one entry with both defaults when they are the same address.
 - ``packages`` — one per top-level line that carries recurring charges: a bundle parent or a
   standalone recurring product (see ``packages``). Each: ``line``, ``product``, ``product_id``,
-  ``code``, ``name``, ``line_id``, ``number`` (1-based), ``members`` (flattened recurring lines:
-  ``line``, ``product``, ``number`` = plan line number, ``depth``, ``quantity``,
-  ``list_price``, ``unit_price`` = list price per billing period, ``discount``,
-  ``price_plan_key``, ``line_type``, ``billing_mode``, ``frequency``…), ``one_time`` (one-time
+  ``code``, ``name``, ``line_id``, ``number`` (1-based), ``members`` (flattened recurring
+  lines, each: ``line``, ``product``, ``product_id``, ``code``, ``name``, ``line_id``,
+  ``line_number`` (``SBQQ__Number__c``), ``number`` (plan line number), ``depth`` (0 = the top
+  line), ``kind``, ``line_type`` ("2"), ``billing_mode``, ``frequency``, ``quantity``,
+  ``list_price``, ``unit_price`` (list price of one unit per billing period, cents),
+  ``discount`` (percent, 0 when blank), ``net_total``, ``price_plan_key``), ``one_time`` (one-time
   lines billed on the package's subscription, numbered after the members, ``frequency``
   ONETIME), ``intervals`` (members then one-time lines), ``frequency`` (MONTHLY, QUARTERLY,
   SEMIANNUALLY, ANNUALLY or None) and ``frequency_raw``, ``currency``, ``quantity``,
   ``net_total`` (all lines of the bundle), ``start_date``/``end_date`` (line dates, else the
-  quote's; ``YYYY-MM-DD``), ``term_months``, ``variant``, ``plan_key``, ``book_key`` and
-  ``billing_key`` (identity strings for external ids).
+  quote's; ``YYYY-MM-DD``), ``term_months``, and identity strings for external ids:
+  ``variant`` (digest of the member products, line types and billing modes), ``plan_key``,
+  ``price_variant`` (digest of the frequency and member price plans), ``book_key`` and
+  ``billing_key``.
 - ``one_time_lines`` — top-level one-time lines outside any package (and one-time-only
   bundles). They are still billed: they join the ``one_time`` lines of the first package (one
   quote has one currency, so that package bills in the same currency). A quote with one-time

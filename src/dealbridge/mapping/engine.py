@@ -10,7 +10,8 @@ How a plan is made:
 3. Each record, referenced records first: for every item of ``for_each`` (named ``as``) that
    passes ``when``, the external id, the source and each field — ``value`` (then its
    transforms), ``ref`` (sent as ``{"id": …}``), ``record_ref`` (a ``PendingRef`` to another
-   instance of this plan), ``const`` and ``sublist`` — then the field rules and record checks.
+   instance of this plan: the only one, or the one whose external id ``record_ref_key``
+   evaluates to), ``const`` and ``sublist`` — then the field rules and record checks.
    A null value leaves the field out (sending null would clear it in NetSuite). A dotted field
    name (``addressBookAddress.city``) sets a field of a nested object (a subrecord).
 4. Duplicates merge, operations are ordered by dependency (``plan_order``), and the

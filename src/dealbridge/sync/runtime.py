@@ -32,6 +32,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
+import structlog
 from dbos import DBOS, DBOSConfig, Queue, StepOptions
 from sqlalchemy.exc import OperationalError
 
@@ -61,6 +62,7 @@ OVERSUBSCRIPTION = 2
 MIN_DEALS_IN_FLIGHT = 2
 LEDGER_STEP_ATTEMPTS = 5
 _LOCK_FILE = "dealbridge.lock"
+_log = structlog.get_logger("dealbridge.sync")
 
 _current: Runtime | None = None
 
@@ -142,6 +144,7 @@ class Runtime:
         if _current is not None:
             raise ConfigError("a dealbridge runtime is already launched in this process")
         self._take_lock()
+        self._check_executor_id()
         try:
             migrate.upgrade(self.settings.resolved_database_url())
             self._ledger = Ledger(self.settings.resolved_database_url())
@@ -271,6 +274,15 @@ class Runtime:
         path = self.settings.sync.flow_path or DEFAULT_FLOW
         self._flow = load_flow(Path(path))
         self._engine = FlowEngine(self._flow)
+
+    def _check_executor_id(self) -> None:
+        """Several workers on PostgreSQL must not share the default executor id."""
+        if not is_sqlite(self.settings) and self.settings.executor_id is None:
+            _log.warning(
+                "executor_id_unset",
+                advice="give every worker its own stable DEALBRIDGE_EXECUTOR_ID: DBOS recovers "
+                "a crashed worker's deals only under the same id",
+            )
 
     def _take_lock(self) -> None:
         """One process per SQLite data directory (DBOS's queue limits need it, §2a)."""

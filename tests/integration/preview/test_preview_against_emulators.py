@@ -100,7 +100,7 @@ def assert_only_reads(calls: list[CallRecord]) -> None:
     assert all(c.method == "GET" for c in queries)
     netsuite = [c for c in calls if c.system == "netsuite"]
     for call in (c for c in netsuite if c.extra.get("operation") != NETSUITE_TOKEN):
-        suiteql = call.method == "POST" and call.path.endswith(SUITEQL_PATH)
+        suiteql = call.extra.get("operation") == "POST suiteql" and SUITEQL_PATH in call.path
         assert call.method == "GET" or suiteql, f"a preview wrote: {call.method} {call.path}"
 
 

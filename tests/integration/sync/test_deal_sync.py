@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from dealbridge.db import open_errors, runs
 from dealbridge.db.models import ApiCall
-from dealbridge.sync import Runtime
+from dealbridge.sync import Runtime, sync_now, wait_for_outcome
 from tests.integration.sync.harness import (
     Emulators,
     by_external_id,
     close_and_sync,
     enqueue_and_wait,
+    run,
     touch,
 )
 
@@ -157,3 +158,28 @@ def test_flawed_deals_become_open_errors_naming_record_and_field(
         assert opportunity["NetSuite_Sync_Status__c"] == "Failed"
         assert error.user_message in opportunity["NetSuite_Sync_Error__c"]
     assert org.ns_records("customer") == []
+
+
+def test_a_manual_sync_of_an_open_deal_is_skipped_without_error(
+    org: Emulators, runtime: Runtime
+) -> None:
+    opportunity_id = org.seeded["won_candidates"][1]  # still open: the flow's trigger is IsWon
+
+    async def manual() -> dict[str, Any]:
+        workflow_id = await sync_now(opportunity_id[:15], actor="carol")
+        return await wait_for_outcome(workflow_id, 60)
+
+    outcome = run(manual())
+
+    assert (outcome["status"], outcome["reason"]) == ("skipped", "not_triggered")
+    assert outcome["error_id"] is None
+    assert org.get("Opportunity", opportunity_id)["NetSuite_Sync_Status__c"] is None
+    with runtime.ledger.session() as session:
+        stored = runs.get_run(session, outcome["run_id"])
+        assert stored is not None
+        assert (stored.status, stored.trigger, stored.trigger_ref) == (
+            "invalid",
+            "manual",
+            "by:carol",
+        )
+        assert open_errors.list_errors(session) == []

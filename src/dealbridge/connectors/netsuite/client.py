@@ -113,6 +113,7 @@ class NetSuiteClient:
             sleep=sleep,
         )
         self._governance_pending = settings.read_governance_limits
+        self._governance_read: asyncio.Future[None] | None = None
 
     async def __aenter__(self) -> NetSuiteClient:
         return self
@@ -300,9 +301,19 @@ class NetSuiteClient:
 
     async def _send(self, call: Call) -> httpx.Response:
         if self._governance_pending:
-            self._governance_pending = False
-            await self._apply_governance_limits()
+            await self._governance_read_once()
         return await self._dispatcher.send(call)
+
+    async def _governance_read_once(self) -> None:
+        """Every call of the first burst waits until the account's limit has been read.
+
+        Without the wait, the first call reads the limit while the rest of the burst goes out
+        under the configured (possibly too high) cap and meets a wall of 429s.
+        """
+        if self._governance_read is None:
+            self._governance_read = asyncio.ensure_future(self._apply_governance_limits())
+        await asyncio.shield(self._governance_read)
+        self._governance_pending = False
 
 
 def record_path(record_type: str, ref: str | None = None) -> str:

@@ -176,7 +176,11 @@ def _classify(
     if status == 403:
         return AuthError, {}
     if status == 404:
-        return NotFoundError, {}
+        # Only "no such record" is NotFoundError; a 404 for an unknown record type or URL is a
+        # mistake of ours and must not read as "already gone" (e.g. delete(missing_ok=True)).
+        if code in (None, models.NONEXISTENT_ID):
+            return NotFoundError, {}
+        return RemoteRejectedError, {}
     if status >= 500:
         return TransientError, {}
     if 400 <= status < 500:
