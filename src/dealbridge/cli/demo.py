@@ -26,10 +26,12 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -37,7 +39,7 @@ from rich.live import Live
 from sqlalchemy.orm import Session, sessionmaker
 
 from dealbridge.cli.demo_config import create_admin, demo_settings, new_webhook_token
-from dealbridge.cli.demo_emulators import Emulators, running_emulators
+from dealbridge.cli.demo_emulators import DemoOrg, Emulators, running_emulators
 from dealbridge.cli.demo_progress import Snapshot, read_snapshot
 from dealbridge.cli.demo_report import ClosedDeals, DemoReport
 from dealbridge.cli.demo_view import ConsoleInfo, progress_view, summary_view
@@ -52,6 +54,7 @@ ORG_DEALS = 60
 DEFAULT_DEALS = 20
 REFRESH_SECONDS = 0.5
 HOST = "127.0.0.1"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,22 +78,30 @@ class DemoRun:
         self.service = service
         self.started = time.monotonic()
         self.stopping = asyncio.Event()
+        self.threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo")
         self.console = Console()
         self.closed = ClosedDeals([])
         self.info = ConsoleInfo(service.url)
         url = service.settings.resolved_database_url()
         self.ledger: sessionmaker[Session] = make_session_factory(engine_for(url))
 
+    async def blocking(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a blocking call off the loop, on the demo's own threads.
+
+        Not ``asyncio.to_thread``: DBOS installs its own pool as the loop's default executor and
+        shuts it down when the runtime stops, while the demo still has a summary to read.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self.threads, function, *args)
+
     async def report(self) -> DemoReport:
         """The closed deals' state now."""
-        snapshot: Snapshot = await asyncio.to_thread(read_snapshot, self.ledger, self.emulators)
+        snapshot: Snapshot = await self.blocking(read_snapshot, self.ledger, self.emulators)
         return DemoReport(self.closed, snapshot, time.monotonic() - self.started)
 
-    async def close_deals(self, org_deals: int) -> None:
-        """Generate the org, then close ``--deals`` sound deals and every flawed one."""
-        org = await asyncio.to_thread(self.emulators.seed_org, ORG_SEED, org_deals)
+    async def close_deals(self, org: DemoOrg) -> None:
+        """Close ``--deals`` sound deals and every flawed one of the generated org."""
         self.closed = ClosedDeals(org.won_candidates[: self.options.deals], org.flawed)
-        await asyncio.to_thread(self.emulators.close_won, self.closed.all)
+        await self.blocking(self.emulators.close_won, self.closed.all)
 
     async def follow(self, server: asyncio.Task[None]) -> DemoReport:
         """Refresh the progress until every closed deal has an outcome (or we must stop)."""
@@ -171,6 +182,9 @@ async def run_demo(options: DemoOptions) -> int:
     url = f"http://{public_host(HOST)}:{sock.getsockname()[1]}"
     token = new_webhook_token()
     with running_emulators(root) as emulators:
+        # Before the service starts: the poller watches from its first tick on, so the org's
+        # history (deals won before dealbridge existed) stays the backfill's business.
+        org = emulators.seed_org(ORG_SEED, ORG_DEALS)
         settings = demo_settings(
             root / "data", emulators, token=token, base_url=url, port=options.port
         )
@@ -179,25 +193,24 @@ async def run_demo(options: DemoOptions) -> int:
         _trap_signals(run)
         server = asyncio.create_task(service.run())
         try:
-            return await _drive(run, server, token)
+            return await _drive(run, server, org, token)
         finally:
             service.stop()
             await server
+            run.threads.shutdown(wait=False, cancel_futures=True)
 
 
-async def _drive(run: DemoRun, server: asyncio.Task[None], token: str) -> int:
+async def _drive(run: DemoRun, server: asyncio.Task[None], org: DemoOrg, token: str) -> int:
     """Everything between the service starting and the demo stopping."""
     if not await _started(run.service, server):
         typer.echo("error: the service did not start (see the messages above)", err=True)
         return 1
-    username, password = await asyncio.to_thread(create_admin, run.service.settings)
+    username, password = await run.blocking(create_admin, run.service.settings)
     run.info = ConsoleInfo(run.service.url, username, password)
-    await asyncio.to_thread(
-        run.emulators.register_outbound_message, run.service.hook_url(token)
-    )
+    await run.blocking(run.emulators.register_outbound_message, run.service.hook_url(token))
     if run.options.as_json and not run.options.exit_after_sync:
         _print_first_line(run)
-    await run.close_deals(ORG_DEALS)
+    await run.close_deals(org)
     report = await run.follow(server)
     _show_summary(run, report)
     if run.options.exit_after_sync:

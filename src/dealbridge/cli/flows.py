@@ -104,8 +104,7 @@ def preview(
 ) -> None:
     """Show what a sync of one deal would write, diffed against NetSuite; writes nothing.
 
-    Exits 0 even when the deal has violations (they are part of the preview) and 2 when the
-    preview itself cannot be made.
+    Exit 0 even with violations (they are part of the preview); 2 when no preview can be made.
     """
     result = _preview_result(opportunity, flow)
     if as_json:

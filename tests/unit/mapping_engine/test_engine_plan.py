@@ -1,4 +1,4 @@
-"""``FlowEngine`` on small inline flows: references, for_each, conditions, stops, order, hooks."""
+"""``FlowEngine`` on small inline flows: stops, violations, order, duplicates, hooks."""
 
 from __future__ import annotations
 
@@ -8,185 +8,23 @@ from typing import Any
 import pytest
 
 from dealbridge.connectors.salesforce.deal_models import DealGraph
-from dealbridge.core.records import PendingRef, RecordKey, SyncPlan
+from dealbridge.core.records import RecordKey, SyncPlan
 from dealbridge.errors import ConfigError
-from dealbridge.mapping.engine import FlowEngine
 from dealbridge.mapping.lookups import LookupTables
-from tests.support.cpq_deals import contact, deal, line, role
-
-HEAD = """
-flow: engine_test
-version: 3
-trigger: {when: opportunity.IsWon}
-constants:
-  record_type: customrecord_thing
-  field_id: custrecord_thing_code
-  offset_unit: MONTH
-lookups:
-  subsidiary:
-    static: {values: {United States: 1}}
-"""
-CUSTOMER = """
-  - name: customer
-    type: customer
-    external_id: "SFACC-{{ account.Id }}"
-    source: {object: Account, id: "{{ account.Id }}"}
-    fields:
-      companyName: {value: account.Name, label: account name, rules: [{max_length: 20}]}
-      subsidiary:
-        ref: lookup('subsidiary', account.BillingCountry)
-        rules: [{resolves: true}]
-"""
-CONTACTS = """
-  - name: contact
-    type: contact
-    for_each: contacts
-    as: person
-    when: person.LastName != 'Skip'
-    external_id: "SFCON-{{ person.Id }}"
-    source: {object: Contact, id: "{{ person.Id }}"}
-    fields:
-      entityId: {value: "concat(person.FirstName, ' ', person.LastName)"}
-      company: {record_ref: customer}
-"""
-PACKAGES = """
-  - name: plan
-    type: subscriptionPlan
-    for_each: packages
-    as: package
-    external_id: "SFPLAN-{{ package.plan_key }}"
-    source: {object: SBQQ__QuoteLine__c, id: "{{ package.line_id }}"}
-    replace: [member]
-    fields:
-      itemId: {value: package.code}
-      member:
-        sublist:
-          for_each: package.members
-          as: member
-          when: member.code != 'SSO'
-          fields:
-            lineNumber: {value: member.number}
-            code: {value: member.code}
-            unit: {value: const.offset_unit}
-  - name: subscription
-    type: subscription
-    for_each: packages
-    as: package
-    external_id: "SFSUB-{{ package.line_id }}"
-    source: {object: SBQQ__QuoteLine__c, id: "{{ package.line_id }}"}
-    fields:
-      customer: {record_ref: customer}
-      subscriptionPlan: {record_ref: plan, record_ref_key: "'SFPLAN-' + package.plan_key"}
-      subscriptionLine:
-        sublist:
-          for_each: package.one_time
-          as: extra
-          fields:
-            lineNumber: {value: extra.number}
-"""
+from tests.unit.mapping_engine.engine_flows import (
+    CONTACTS,
+    CUSTOMER,
+    HEAD,
+    PACKAGES,
+    bundle_deal,
+    engine_for,
+    head_lookups,
+)
 
 
 @pytest.fixture
 def lookups() -> LookupTables:
-    """The static table of ``HEAD``, as the loader normalises it."""
-    return LookupTables({"subsidiary": {"united states": 1}}, folded=frozenset({"subsidiary"}))
-
-
-def engine_for(tmp_path: Path, records: str, head: str = HEAD, **options: Any) -> FlowEngine:
-    from tests.support.flows import flow_from_text
-
-    return FlowEngine(flow_from_text(head + "records:" + records, tmp_path), **options)
-
-
-def bundle_deal(**options: Any) -> dict[str, Any]:
-    top = line(1, "PLAT-PRO")
-    lines = [top, line(2, "SEAT-STD", parent=top), line(3, "SSO", parent=top), line(4, "PLAT-STD")]
-    people = [role(contact(1, "Dana", "Whitfield"), primary=True), role(contact(2, "Sam", "Skip"))]
-    return deal(lines, roles=people, **options)
-
-
-def by_key(plan: SyncPlan) -> dict[str, Any]:
-    return {str(op.key): op for op in plan.operations}
-
-
-def test_a_plan_has_the_flow_name_version_and_opportunity(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    plan = engine_for(tmp_path, CUSTOMER).plan(bundle_deal(), lookups)
-    assert (plan.flow, plan.flow_version, plan.opportunity_id) == (
-        "engine_test", 3, "006000000000001AAA",
-    )  # fmt: skip
-
-
-def test_for_each_and_when_make_one_instance_per_kept_item(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    plan = engine_for(tmp_path, CUSTOMER + CONTACTS).plan(bundle_deal(), lookups)
-    contacts = [op for op in plan.operations if op.name == "contact"]
-    assert [op.payload["entityId"] for op in contacts] == ["Dana Whitfield"]  # Skip is skipped
-
-
-def test_a_record_ref_to_a_single_instance_is_a_pending_ref_and_a_dependency(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    plan = engine_for(tmp_path, CUSTOMER + CONTACTS).plan(bundle_deal(), lookups)
-    customer = RecordKey("customer", "SFACC-001000000000001AAA")
-    (contact_op,) = [op for op in plan.operations if op.name == "contact"]
-    assert contact_op.payload["company"] == PendingRef(customer)
-    assert contact_op.depends_on == (customer,)
-
-
-def test_record_ref_key_picks_the_instance_of_a_for_each_record(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    plan = engine_for(tmp_path, CUSTOMER + PACKAGES).plan(bundle_deal(), lookups)
-    operations = by_key(plan)
-    plans = [op for op in plan.operations if op.name == "plan"]
-    subscriptions = [op for op in plan.operations if op.name == "subscription"]
-    assert len(plans) == len(subscriptions) == 2
-    for plan_op, subscription in zip(plans, subscriptions, strict=True):
-        assert subscription.payload["subscriptionPlan"] == PendingRef(plan_op.key)
-        assert plan_op.key in subscription.depends_on
-    assert str(plans[0].key) in operations
-
-
-def test_a_sublist_is_one_line_per_kept_item_with_constants_folded(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    plan = engine_for(tmp_path, CUSTOMER + PACKAGES).plan(bundle_deal(), lookups)
-    bundle_plan = next(op for op in plan.operations if op.payload.get("itemId") == "PLAT-PRO")
-    assert bundle_plan.payload["member"] == {
-        "items": [
-            {"lineNumber": 1, "code": "PLAT-PRO", "unit": "MONTH"},
-            {"lineNumber": 2, "code": "SEAT-STD", "unit": "MONTH"},
-        ]
-    }  # SSO is left out by the sublist's when
-    assert bundle_plan.replace == ("member",)
-
-
-def test_an_empty_sublist_is_left_out_unless_replaced(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    plan = engine_for(tmp_path, CUSTOMER + PACKAGES).plan(bundle_deal(), lookups)
-    subscription = next(op for op in plan.operations if op.name == "subscription")
-    assert "subscriptionLine" not in subscription.payload  # no one-time lines, not replaced
-
-
-def test_null_values_are_left_out_and_a_failed_lookup_is_a_violation(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    graph = bundle_deal()
-    graph["account"] = {**graph["account"], "Name": None, "BillingCountry": "Atlantis"}
-    plan = engine_for(tmp_path, CUSTOMER).plan(graph, lookups)
-    (customer,) = plan.operations
-    assert customer.payload == {}
-    (violation,) = plan.violations
-    assert (violation.rule, violation.field_path, violation.record) == (
-        "resolves", "subsidiary", "customer",
-    )  # fmt: skip
-    assert "'Atlantis'" in violation.message
-    assert "'subsidiary'" in violation.message
-    assert not plan.ok
+    return head_lookups()
 
 
 def test_every_violation_of_a_deal_is_collected(tmp_path: Path, lookups: LookupTables) -> None:
@@ -323,39 +161,6 @@ def test_equal_duplicates_merge_and_conflicting_ones_are_violations(
     assert violation.record == "clash"
 
 
-def test_dotted_field_names_build_nested_objects(tmp_path: Path, lookups: LookupTables) -> None:
-    records = """
-  - name: customer
-    type: customer
-    external_id: "SFACC-{{ account.Id }}"
-    source: {object: Account, id: "{{ account.Id }}"}
-    fields:
-      addressBookAddress.city: {value: account.BillingCity}
-      addressBookAddress.zip: {value: account.BillingPostalCode}
-      addressBookAddress.country: {ref: "'US'"}
-"""
-    (customer,) = engine_for(tmp_path, records).plan(bundle_deal(), lookups).operations
-    assert customer.payload == {
-        "addressBookAddress": {"city": "San Francisco", "zip": "94105", "country": {"id": "US"}}
-    }
-
-
-def test_record_types_and_field_names_may_be_constants(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    records = """
-  - name: thing
-    type: "{{ const.record_type }}"
-    external_id: "SFTHING-{{ opportunity.Id }}"
-    source: {object: Opportunity, id: "{{ opportunity.Id }}"}
-    fields:
-      "{{ const.field_id }}": {value: opportunity.Name}
-"""
-    (thing,) = engine_for(tmp_path, records).plan(bundle_deal(), lookups).operations
-    assert thing.key.record_type == "customrecord_thing"
-    assert thing.payload == {"custrecord_thing_code": "Acme Analytics - Platform"}
-
-
 def test_a_name_template_of_an_unknown_constant_is_a_flow_error(tmp_path: Path) -> None:
     records = CUSTOMER.replace("type: customer", 'type: "{{ const.nothing }}"')
     with pytest.raises(ConfigError):
@@ -388,22 +193,6 @@ def test_an_ambiguous_record_ref_names_the_field(tmp_path: Path, lookups: Lookup
     )
     with pytest.raises(ConfigError, match=r"'author'.*record_ref_key"):
         engine_for(tmp_path, records).plan(bundle_deal(), lookups)
-
-
-def test_a_record_ref_to_an_instance_not_produced_is_a_violation(
-    tmp_path: Path, lookups: LookupTables
-) -> None:
-    records = (
-        CUSTOMER.replace(
-            "    source: {object: Account", "    when: 'false'\n    source: {object: Account"
-        )
-        + CONTACTS
-    )
-    plan = engine_for(tmp_path, records).plan(bundle_deal(), lookups)
-    (contact_op,) = plan.operations
-    assert "company" not in contact_op.payload
-    (violation,) = plan.violations
-    assert (violation.rule, violation.field_path) == ("record_ref", "company")
 
 
 def test_an_external_id_netsuite_cannot_take_is_a_violation(
