@@ -206,7 +206,13 @@ async def _drive(run: DemoRun, server: asyncio.Task[None], org: DemoOrg, token: 
         typer.echo("error: the service did not start (see the messages above)", err=True)
         return 1
     username, password = await run.blocking(create_admin, run.service.settings)
-    run.info = ConsoleInfo(run.service.url, username, password)
+    run.info = ConsoleInfo(
+        run.service.url,
+        username,
+        password,
+        salesforce_url=run.emulators.salesforce["instance_url"],
+        keeps_running=not run.options.exit_after_sync,
+    )
     await run.blocking(run.emulators.register_outbound_message, run.service.hook_url(token))
     if run.options.as_json and not run.options.exit_after_sync:
         _print_first_line(run)

@@ -77,7 +77,11 @@ class Emulators:
 
     def register_outbound_message(self, url: str) -> dict[str, Any]:
         """Point the org's Closed Won Outbound Message at ``url`` (what an admin does once)."""
-        config = {"url": url, "name": OUTBOUND_MESSAGE_NAME, "fields": list(OUTBOUND_MESSAGE_FIELDS)}
+        config = {
+            "url": url,
+            "name": OUTBOUND_MESSAGE_NAME,
+            "fields": list(OUTBOUND_MESSAGE_FIELDS),
+        }
         endpoint: dict[str, Any] = self.sf_control("POST", "/outbound/endpoints", config)
         return endpoint
 

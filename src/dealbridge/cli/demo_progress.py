@@ -48,7 +48,11 @@ class OpenError:
 
     def as_dict(self) -> dict[str, str]:
         """The ``open_errors`` entry of the JSON summary."""
-        return {"opportunity": self.opportunity, "class": self.failure_class, "message": self.message}
+        return {
+            "opportunity": self.opportunity,
+            "class": self.failure_class,
+            "message": self.message,
+        }
 
 
 @dataclass

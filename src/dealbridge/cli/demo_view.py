@@ -24,6 +24,8 @@ class ConsoleInfo:
     url: str
     username: str | None = None
     password: str | None = None
+    salesforce_url: str | None = None
+    keeps_running: bool = True
 
 
 def progress_view(report: DemoReport, *, watching: bool = False) -> RenderableType:
@@ -91,14 +93,18 @@ def errors_table(report: DemoReport) -> Table:
 
 
 def console_lines(console: ConsoleInfo) -> Text:
-    """The console URL, the admin login, and how to stop."""
+    """The console URL, the admin login, where Salesforce is, and how to stop."""
     text = Text()
     text.append("Console: ", style="bold")
     text.append(console.url)
     if console.username and console.password:
         text.append(f"   login: {console.username} / {console.password}")
-    text.append(
-        "\nClose more deals in the Salesforce emulator and watch them sync. Ctrl-C stops.",
-        style="dim",
-    )
+    if console.salesforce_url:
+        text.append("\nSalesforce emulator: ", style="bold")
+        text.append(f"{console.salesforce_url} (REST API; control API under /__emulator__)")
+    if console.keeps_running:
+        text.append(
+            "\nClose more deals in the Salesforce emulator and watch them sync. Ctrl-C stops.",
+            style="dim",
+        )
     return text

@@ -1,13 +1,13 @@
-"""``dealbridge serve``: the web app (console, API, Outbound Message hooks) and the sync runtime
-(deal workers and the poller) in one process.
+"""``dealbridge serve``: web app and sync runtime in one process.
 
-The runtime lives in the FastAPI lifespan: on startup DBOS launches (recovering this executor's
-unfinished deals, contracts/dbos.md §1) and the poller's schedule is applied; on shutdown the
-process stops taking deals and gives running ones ``sync.shutdown_timeout_seconds`` to finish
-(§2c: DBOS traps no signal, so without this a stop would strand them ``PENDING`` until the same
-executor comes back). uvicorn turns SIGTERM and SIGINT into that graceful shutdown: requests in
-flight are answered first — an Outbound Message being queued still gets its Ack or its fault —
-then the lifespan drains the runtime.
+The web app is the console, the API and the Outbound Message hooks; the runtime is the deal
+workers and the poller. The runtime lives in the FastAPI lifespan: on startup DBOS launches
+(recovering this executor's unfinished deals, contracts/dbos.md §1) and the poller's schedule is
+applied; on shutdown the process stops taking deals and gives running ones
+``sync.shutdown_timeout_seconds`` to finish (§2c: DBOS traps no signal, so without this a stop
+would strand them ``PENDING`` until the same executor comes back). uvicorn turns SIGTERM and
+SIGINT into that graceful shutdown: requests in flight are answered first — an Outbound Message
+being queued still gets its Ack or its fault — then the lifespan drains the runtime.
 
 The socket is bound before anything starts, so ``--port 0`` becomes a real port, and the first
 stdout line (one JSON object: URL, hook path, executor, data dir, pid) is printed once DBOS has

@@ -100,31 +100,11 @@ class Operator:
                 not part of the failed run's plan.
         """
         check_override_payload(payload)
-        key = parse_key(record_key)
+        key = _record_key(record_key)
         with self.ledger.session() as session:
             error = _load(session, error_id)
             _check_record_in_plan(session, error, record_key)
-            override = {
-                "record_type": key.record_type,
-                "external_id": key.external_id,
-                "payload": payload,
-            }
-            open_errors.set_override(session, error_id, override, actor)
-            synced.set_override_payload(
-                session,
-                key,
-                group=record_group(key.record_type),
-                payload=payload,
-                opportunity_id=error.opportunity_id,
-            )
-            audit.audit(
-                session,
-                actor,
-                "error.edit",
-                target_type="error",
-                target_id=error_id,
-                detail={"record": record_key},
-            )
+            _store_override(session, error, key, payload, actor)
         return self.retry_error(error_id, actor)
 
     def _prepare_retry(self, error_id: int, actor: str) -> Retry:
@@ -208,6 +188,29 @@ def _account_of(session: Session, error: SyncError) -> str | None:
         return error.account_id
     run = runs.get_run(session, error.run_id) if error.run_id else None
     return run.account_id if run is not None and run.account_id else None
+
+
+def _record_key(text: str) -> RecordKey:
+    try:
+        return parse_key(text)
+    except ValueError:
+        raise _bad_override(f"{text!r} is not a record key like customer/SFACC-001…") from None
+
+
+def _store_override(
+    session: Session, error: SyncError, key: RecordKey, payload: dict[str, Any], actor: str
+) -> None:
+    """On the error (what the console shows) and on the ledger row (what the engine reads)."""
+    override = {"record_type": key.record_type, "external_id": key.external_id, "payload": payload}
+    open_errors.set_override(session, error.id, override, actor)
+    group = record_group(key.record_type)
+    synced.set_override_payload(
+        session, key, group=group, payload=payload, opportunity_id=error.opportunity_id
+    )
+    detail = {"record": str(key)}
+    audit.audit(
+        session, actor, "error.edit", target_type="error", target_id=error.id, detail=detail
+    )
 
 
 def _check_record_in_plan(session: Session, error: SyncError, record_key: str) -> None:

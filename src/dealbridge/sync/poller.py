@@ -163,7 +163,7 @@ def _poll_window(scheduled_at: str, overlap_seconds: int) -> dict[str, Any]:
 
 
 def window_start(mark: str, floor: str | None, overlap_seconds: int) -> datetime:
-    """``mark − overlap``, but never before ``floor`` (module docstring, step 1)."""
+    """``mark - overlap``, but never before ``floor`` (module docstring, step 1)."""
     start = parse_salesforce_instant(mark) - timedelta(seconds=overlap_seconds)
     if floor is not None:
         start = max(start, parse_salesforce_instant(floor))
@@ -179,7 +179,7 @@ async def query_won(since: str) -> dict[str, Any]:
     clients = await current_runtime().loop_clients()
     query = soql(POLL_QUERY, parse_salesforce_instant(since))
     rows = await clients.salesforce.query_all(query)
-    changes = [
+    changes: list[dict[str, Any]] = [
         {
             "id": str(row["Id"]),
             "account_id": row.get("AccountId"),

@@ -1,6 +1,6 @@
 """The runtime against both emulators (real processes), on a temporary SQLite data directory.
 
-The emulators start once per module and are reset before each test; every test gets a fresh
+The emulators start once per session and are reset before each test; every test gets a fresh
 data directory and its own launched runtime (``DBOS.destroy()`` around it, contracts/dbos.md §6).
 """
 
@@ -16,7 +16,7 @@ from dealbridge.sync import Runtime
 from tests.integration.sync.harness import Emulators, running_emulators, settings_for
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
     with running_emulators(tmp_path_factory.mktemp("emulators")) as started:
         yield started
