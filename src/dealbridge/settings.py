@@ -76,6 +76,7 @@ class NetSuiteSettings(BaseModel):
     token_secret: SecretStr | None = None
     token_secret_file: str | None = None
     # Governance, contracts/netsuite.md §6
+    # The account's limit, shared by every process (dealbridge.sync.budget splits it)
     concurrency_limit: int = Field(default=5, ge=1, le=1000)
     read_governance_limits: bool = False
     timeout_seconds: float = Field(default=60.0, gt=0, le=900)
@@ -215,6 +216,20 @@ class SyncSettings(BaseModel):
         default=True, description="The org has multi-currency on (CurrencyIsoCode exists)"
     )
     shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+    # Scale-out on PostgreSQL (dealbridge.sync.reaper, dealbridge.sync.budget)
+    reaper_interval_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often every process looks for dead executors' deals to recover and "
+        "re-splits the NetSuite budget among the live ones",
+    )
+    stale_pending_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=7 * 24 * 60,
+        description="A deal PENDING this long is reported (reaper log, reaper.stale_pending)",
+    )
 
 
 def _is_even_interval(seconds: int) -> bool:
@@ -239,10 +254,10 @@ class PollerSettings(BaseModel):
     )
     overlap_seconds: int = Field(
         default=120,
-        ge=0,
+        ge=1,
         le=86_400,
         description="How far before the watermark each poll looks again, for changes that "
-        "committed late with an earlier SystemModstamp",
+        "committed late with an earlier SystemModstamp (at least 1: stamps have whole seconds)",
     )
 
     @model_validator(mode="after")
@@ -296,7 +311,13 @@ class Settings(BaseSettings):
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
     executor_id: str | None = Field(
         default=None,
-        description="Stable id of this worker process (DBOS recovers only its own work)",
+        description="Stable id of this worker process (DBOS recovers only its own work); "
+        "default on PostgreSQL <host>-<worker_slot>",
+    )
+    worker_slot: str | None = Field(
+        default=None,
+        description="Which of several processes on one host this is (DEALBRIDGE_WORKER_SLOT); "
+        "part of the derived executor id",
     )
     sync: SyncSettings = Field(default_factory=SyncSettings)
     web: WebSettings = Field(default_factory=WebSettings)

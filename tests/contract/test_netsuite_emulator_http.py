@@ -4,6 +4,9 @@ Requests are signed here with oauthlib's own Client (TBA) and PyJWT (OAuth 2.0),
 dealbridge's client, so these tests pin the emulator to the wire contract
 (``shared/contracts/netsuite.md``) rather than to our client. No test sleeps for timing: a test
 that must wait polls with a deadline.
+
+Tests taking ``netsuite_emulator`` share one emulator process, reset before each test; tests
+about start-up options, restarts and shutdown start their own.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import jwt
 import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
-from tests.contract.conftest import NetSuiteFactory
+from tests.contract.conftest import NetSuiteFactory, reset_emulator
 from tests.support.processes import dealbridge_process
 
 Info = dict[str, Any]
@@ -45,7 +48,8 @@ class Tba(httpx.Auth):
         self.client = Client(tba["consumer_key"], **options)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        _, headers, _ = self.client.sign(str(request.url), http_method=request.method)
+        method: Any = request.method  # oauthlib's stubs want a Literal of method names
+        _, headers, _ = self.client.sign(str(request.url), http_method=method)
         request.headers["Authorization"] = headers["Authorization"]
         yield request
 
@@ -102,6 +106,25 @@ def api(info: Info, auth: httpx.Auth | None = None) -> httpx.Client:
 
 def control(info: Info) -> httpx.Client:
     return httpx.Client(base_url=info["control_url"], timeout=30)
+
+
+@pytest.fixture
+def netsuite_emulator(netsuite_emulator_module: Info) -> Info:
+    """This module's shared emulator (default options), reset by ``_fresh_shared_emulator``."""
+    return netsuite_emulator_module
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_emulator(request: pytest.FixtureRequest) -> None:
+    """``POST /__emulator__/reset`` before each test that uses the shared emulator.
+
+    The reset restores records, fault settings (token lifetime too), statistics and login
+    failures. It keeps credentials, issued tokens and the TBA nonce store, which no test here
+    depends on: nonces are random per request, and tokens are only ever added.
+    """
+    if "netsuite_emulator_module" not in request.fixturenames:
+        return  # a test with its own emulator process; do not start the shared one for it
+    reset_emulator(request.getfixturevalue("netsuite_emulator_module"))
 
 
 def new_customer(client: httpx.Client, name: str) -> str:
@@ -314,6 +337,7 @@ def test_tba_failures_are_netsuite_invalid_login(
 
 
 def test_a_reused_nonce_is_refused(netsuite_emulator: Info) -> None:
+    # The shared emulator's nonce store outlives resets; a random nonce is new to it all the same.
     with api(netsuite_emulator, Tba(netsuite_emulator, nonce=uuid.uuid4().hex)) as client:
         assert client.get("/record/v1/customer", params={"limit": 1}).status_code == 200
         replay = client.get("/record/v1/customer", params={"limit": 1})
@@ -353,6 +377,7 @@ def test_bad_client_assertions_get_oauth_errors(
 
 
 def test_expired_and_unknown_bearer_tokens_are_refused(netsuite_emulator: Info) -> None:
+    # Expired at issue via the run-time token lifetime; the next test's reset restores 3600 s.
     with control(netsuite_emulator) as hooks:
         assert hooks.put("/faults", json={"token_lifetime_seconds": 0}).status_code == 200
     expired = access_token(netsuite_emulator)

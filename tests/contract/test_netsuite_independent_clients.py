@@ -4,6 +4,8 @@
   ``X-NetSuite-PropertyNameValidation: error``), pointed at the emulator by overriding only the
   URL it builds (the real one is ``https://<account>.suitetalk.api.netsuite.com``);
 * ``requests`` + ``requests-oauthlib`` OAuth1 with HMAC-SHA256 and a realm.
+
+All tests share one emulator process, reset before each test.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from netsuite.rest_api import NetSuiteRestApi
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
 from requests_oauthlib import OAuth1
 
+from tests.contract.conftest import Info, reset_emulator
+
 # The package was written against older library versions; its own calls raise these warnings
 # (``data=`` for raw content, authlib's httpx module, oauthlib's old signer name). They are its
 # concern, not the emulator's, so they are allowed here and nowhere else.
@@ -27,6 +31,23 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The httpx module is deprecated"),
     pytest.mark.filterwarnings("ignore:use sign_hmac_sha256_with_client:DeprecationWarning"),
 ]
+
+
+@pytest.fixture
+def netsuite_emulator(netsuite_emulator_module: Info) -> Info:
+    """This module's shared emulator (default options), reset by ``_fresh_shared_emulator``."""
+    return netsuite_emulator_module
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_emulator(netsuite_emulator_module: Info) -> None:
+    """``POST /__emulator__/reset`` before each test.
+
+    Records, faults, statistics and login failures go back to start-up. Credentials, issued
+    tokens and used nonces stay, which is harmless: every client here signs with a fresh random
+    nonce.
+    """
+    reset_emulator(netsuite_emulator_module)
 
 
 class EmulatorRestApi(NetSuiteRestApi):

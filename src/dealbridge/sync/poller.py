@@ -155,11 +155,22 @@ def _poll_window(scheduled_at: str, overlap_seconds: int) -> dict[str, Any]:
         mark = watermarks.get_watermark(session, WATERMARK)
         floor = watermarks.get_watermark(session, FLOOR)
         if mark is None:
-            watermarks.advance_watermark(session, WATERMARK, scheduled_at)
-            floor = floor or watermarks.advance_watermark(session, FLOOR, scheduled_at)
+            start = first_floor(scheduled_at)
+            watermarks.advance_watermark(session, WATERMARK, start)
+            floor = floor or watermarks.advance_watermark(session, FLOOR, start)
             return {"since": None, "floor": floor}
     since = window_start(mark, floor, overlap_seconds)
     return {"since": salesforce_instant(since), "floor": floor}
+
+
+def first_floor(scheduled_at: str) -> str:
+    """Where the first poll starts watching: the second before its tick.
+
+    ``SystemModstamp`` has whole seconds and the query is strict (``>``), so a deal closed in the
+    tick's own second (stamped ``hh:mm:ss.000``) must still fall after the floor.
+    """
+    tick = parse_salesforce_instant(scheduled_at).replace(microsecond=0)
+    return salesforce_instant(tick - timedelta(seconds=1))
 
 
 def window_start(mark: str, floor: str | None, overlap_seconds: int) -> datetime:

@@ -294,3 +294,16 @@ def _parse(model: type[M], row: dict[str, Any]) -> M:
         raise ValueError(
             f"Salesforce sent a {name} {row.get('Id')} that does not fit the deal model: {error}"
         ) from None
+
+
+async def still_won(
+    client: SalesforceClient, opportunity_ids: Sequence[str], *, batch_size: int = 500
+) -> set[str]:
+    """Which of ``opportunity_ids`` are won opportunities today (one query per batch)."""
+    ids = sorted(set(opportunity_ids))
+    won: set[str] = set()
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        query = soql("SELECT Id FROM Opportunity WHERE IsWon = true AND Id IN {}", chunk)
+        won.update(str(row["Id"]) for row in await client.query_all(query))
+    return won

@@ -9,8 +9,8 @@ ledger keeps for the console (``reconcile_store``) and what the other formats ar
                 "netsuite_id": "412", "opportunities": ["006…"], "message": "…",
                 "differences": [{"field": "companyName", "expected": "Acme",
                                  "actual": "ACME Ltd"}]}, …],
-     "totals": {"USD": {"salesforce": "1200.00", "netsuite": "1200.00", "difference": "0.00",
-                        "deals": 3}},
+     "totals": {"USD": {"salesforce": "1200.00", "planned": "1199.96", "netsuite": "1199.96",
+                        "difference": "-0.04", "rounding": "-0.04", "deals": 3}},
      "checked": {"deals": 3, "records": 27, "price_intervals": 9},
      "calls": {"salesforce": 3, "netsuite": 12},
      "generated_at": "2026-…Z", "window": {"since": null, "until": null}}
@@ -47,6 +47,8 @@ CSV_COLUMNS = (
     "message",
 )
 
+TOTAL_COLUMNS = ("salesforce", "planned", "netsuite", "difference", "rounding", "deals")
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -73,8 +75,9 @@ class Item:
         netsuite_id: Its internal id, when it exists.
         opportunities: The won deals concerned (those whose plan holds the record).
         differences: Drift only: each differing field.
-        amounts: Money only: ``currency``, ``salesforce``, ``netsuite``, ``difference``,
-            ``tolerance`` as decimal strings.
+        amounts: Money only: ``currency``, ``salesforce`` (the quote), ``planned`` (the
+            flow), ``netsuite``, ``difference`` (NetSuite − quote) and ``rounding`` (planned −
+            quote), as decimal strings (``reconcile_money``).
     """
 
     category: str
@@ -228,8 +231,9 @@ def to_html(report: Report) -> str:
         for category, count in report.summary().items()
     )
     totals = "".join(
-        f"<tr><td>{html.escape(currency)}</td><td>{_h(row.get('salesforce'))}</td>"
-        f"<td>{_h(row.get('netsuite'))}</td><td>{_h(row.get('difference'))}</td></tr>"
+        f"<tr><td>{html.escape(currency)}</td>"
+        + "".join(f"<td>{_h(row.get(name, ''))}</td>" for name in TOTAL_COLUMNS)
+        + "</tr>"
         for currency, row in sorted(report.totals.items())
     )
     items = "".join(_html_row(row) for row in csv_rows(report))
@@ -243,8 +247,9 @@ def to_html(report: Report) -> str:
         f"to {_h(window.get('until') or 'today')}; checked: {_h(report.checked)}; "
         f"API calls: {_h(report.calls)}.</p>"
         f"<table><tbody>{summary}</tbody></table>"
-        "<h2>Money per currency</h2><table><thead><tr><th>currency</th><th>Salesforce</th>"
-        f"<th>NetSuite</th><th>difference</th></tr></thead><tbody>{totals}</tbody></table>"
+        "<h2>Money per currency</h2><table><thead><tr><th>currency</th>"
+        + "".join(f"<th>{name}</th>" for name in TOTAL_COLUMNS)
+        + f"</tr></thead><tbody>{totals}</tbody></table>"
         "<h2>Findings</h2><table><thead><tr>"
         + "".join(f"<th>{column}</th>" for column in CSV_COLUMNS)
         + f"</tr></thead><tbody>{items}</tbody></table></body></html>\n"

@@ -7,9 +7,18 @@ Steps reach the process's runtime through ``current_runtime()`` — workflow inp
 plain dicts, never clients.
 
 Where state lives: SQLite files under ``data_dir`` by default (``dbos.sqlite3`` for DBOS,
-``dealbridge.sqlite3`` for the ledger), one process only (contracts/dbos.md §2a), which
-``launch()`` enforces with an exclusive lock file; or one PostgreSQL database (``database_url``)
-shared by any number of workers, where DBOS keeps its tables in its own ``dbos`` schema.
+``dealbridge.sqlite3`` for the ledger), one process only (contracts/dbos.md §2a: several processes
+on one file break the queue's limits), which ``launch()`` enforces with an exclusive lock file
+beside the database — every command that runs deals (``worker``, ``serve``, ``sync``, ``demo``)
+launches through here, so a second one is refused with a pointer to PostgreSQL; or one
+PostgreSQL database (``database_url``) shared by any number of processes, where DBOS keeps its
+tables in its own ``dbos`` schema.
+
+Scale-out on PostgreSQL (DESIGN §7, ``fleet``): before DBOS launches, the process takes the
+advisory lock of its executor id (a second process with the same id is refused) and its share of
+the NetSuite budget; after, a reaper thread recovers dead executors' deals and keeps the share
+current. ``shutdown`` stops the reaper, drains, and only then frees the lock — freeing it earlier
+would let another process recover deals still running here.
 
 ``ENGINE_VERSION`` is DBOS's ``application_version``. DBOS recovers and dequeues only workflows of
 its own version, and its default version is a hash of the source, which would strand every
@@ -27,13 +36,13 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import math
 import os
 from pathlib import Path
 from typing import IO, Any
 
 import structlog
 from dbos import DBOS, DBOSConfig, Queue, StepOptions
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
@@ -43,40 +52,22 @@ from dealbridge.mapping.engine import FlowEngine
 from dealbridge.mapping.loader import SHIPPED_FLOWS_DIR, LoadedFlow, load_flow
 from dealbridge.mapping.lookups import LookupTables, TableCache, load_lookups
 from dealbridge.settings import Settings
+from dealbridge.sync.budget import deals_in_flight
 from dealbridge.sync.clients import ClientRegistry, LoopClients, Transports
+from dealbridge.sync.fleet import Fleet
 from dealbridge.sync.ledger import Ledger
+from dealbridge.sync.liveness import executor_id_for
 
 APP_NAME = "dealbridge"
 ENGINE_VERSION = "1"
 QUEUE_NAME = "deals"
 DEFAULT_FLOW = SHIPPED_FLOWS_DIR / "cpq_closed_won.yaml"
-DEFAULT_EXECUTOR_ID = "local"
-# Measured on the shipped flow and the emulator's seed org: a deal's plan has 4 waves of
-# 20-30 upserts (the first, price plans and subscription plans, ~10-14 wide), so a deal in its
-# NetSuite phase keeps about 6 calls in flight on average.
-PARALLEL_CALLS_PER_DEAL = 6
-# Deals also spend time on Salesforce and the ledger, holding no NetSuite slot; admitting twice
-# the even share keeps the account's slots busy, while the client's limiter (and its AIMD on 429)
-# still caps the calls actually in flight.
-OVERSUBSCRIPTION = 2
-MIN_DEALS_IN_FLIGHT = 2
 LEDGER_STEP_ATTEMPTS = 5
 _LOCK_FILE = "dealbridge.lock"
 _log = structlog.get_logger("dealbridge.sync")
 
 _current: Runtime | None = None
-
-
-def deals_in_flight(settings: Settings) -> int:
-    """Deals the ``deals`` queue runs at once, across every worker.
-
-    ``max(2, ceil(OVERSUBSCRIPTION * netsuite.concurrency_limit / PARALLEL_CALLS_PER_DEAL))``
-    unless ``sync.queue_concurrency`` says otherwise: 2 for the default limit of 5, 5 for 15.
-    """
-    if settings.sync.queue_concurrency is not None:
-        return settings.sync.queue_concurrency
-    share = OVERSUBSCRIPTION * settings.netsuite.concurrency_limit / PARALLEL_CALLS_PER_DEAL
-    return max(MIN_DEALS_IN_FLIGHT, math.ceil(share))
+__all__ = ["deals_in_flight"]  # re-exported: the queue formula lives in budget.py
 
 
 def system_database_url(settings: Settings) -> str:
@@ -89,6 +80,20 @@ def system_database_url(settings: Settings) -> str:
 def is_sqlite(settings: Settings) -> bool:
     """Whether this configuration keeps its state in SQLite files (one process only)."""
     return system_database_url(settings).startswith("sqlite")
+
+
+def sqlite_lock_path(settings: Settings) -> Path:
+    """The lock file of one SQLite state: beside ``database_url``'s file, else in ``data_dir``.
+
+    Why beside the file: two processes with different data directories but one
+    ``database_url=sqlite:///…`` share the database, so the lock must follow the file.
+    """
+    if settings.database_url and settings.database_url.startswith("sqlite"):
+        database = make_url(settings.database_url).database
+        if database and database != ":memory:":
+            path = Path(database).resolve()
+            return path.with_name(path.name + "." + _LOCK_FILE)
+    return settings.data_dir / _LOCK_FILE
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -122,8 +127,11 @@ class Runtime:
 
     def __init__(self, settings: Settings, *, transports: Transports | None = None) -> None:
         self.settings = settings
-        self.executor_id = settings.executor_id or DEFAULT_EXECUTOR_ID
+        self.executor_id = executor_id_for(settings)
         self.clients = ClientRegistry(settings, transports)
+        self.fleet = Fleet(
+            settings, self.executor_id, ENGINE_VERSION, shared=not is_sqlite(settings)
+        )
         self.table_cache = TableCache()
         self._ledger: Ledger | None = None
         self._flow: LoadedFlow | None = None
@@ -137,20 +145,22 @@ class Runtime:
         """Migrate the ledger, load the flow, launch DBOS (recovering our work), open the queue.
 
         Raises:
-            ConfigError: Another process holds this SQLite data directory, or no DBOS.
+            ConfigError: Another process holds this SQLite state or this executor id, or no DBOS.
             FlowFileError: The flow file does not load.
         """
         global _current
         if _current is not None:
             raise ConfigError("a dealbridge runtime is already launched in this process")
         self._take_lock()
-        self._check_executor_id()
         try:
+            self.fleet.enter()
             migrate.upgrade(self.settings.resolved_database_url())
             self._ledger = Ledger(self.settings.resolved_database_url())
             self._load_flow()
             _current = self
+            self.fleet.join()
             self._launch_dbos()
+            self.fleet.start(self.queue)
         except BaseException:
             DBOS.destroy()  # a half-launched DBOS would block the next launch in this process
             self._release()
@@ -160,11 +170,13 @@ class Runtime:
         """Let in-flight deals finish for ``timeout`` s (default from settings), then stop.
 
         Deals still running afterwards stay ``PENDING`` and resume when a process with the same
-        ``executor_id`` launches again.
+        ``executor_id`` launches again — or, on PostgreSQL, as soon as another process's reaper
+        sees this one's lock freed.
         """
         if timeout is None:
             timeout = self.settings.sync.shutdown_timeout_seconds
         try:
+            self.fleet.stop()
             DBOS.destroy(workflow_completion_timeout_sec=timeout)
         finally:
             self._release()
@@ -261,11 +273,11 @@ class Runtime:
 
         DBOS(config=self.dbos_config())
         DBOS.launch()
-        concurrency = deals_in_flight(self.settings)
+        budget = self.fleet.budget
         self._queue = DBOS.register_queue(
             QUEUE_NAME,
-            global_concurrency=concurrency,
-            worker_concurrency=concurrency,
+            global_concurrency=budget.deals_in_flight,
+            worker_concurrency=budget.deals_per_process,
             partition_concurrency=1,
             polling_interval_sec=self.settings.sync.queue_polling_interval_seconds,
         )
@@ -275,28 +287,21 @@ class Runtime:
         self._flow = load_flow(Path(path))
         self._engine = FlowEngine(self._flow)
 
-    def _check_executor_id(self) -> None:
-        """Several workers on PostgreSQL must not share the default executor id."""
-        if not is_sqlite(self.settings) and self.settings.executor_id is None:
-            _log.warning(
-                "executor_id_unset",
-                advice="give every worker its own stable DEALBRIDGE_EXECUTOR_ID: DBOS recovers "
-                "a crashed worker's deals only under the same id",
-            )
-
     def _take_lock(self) -> None:
-        """One process per SQLite data directory (DBOS's queue limits need it, §2a)."""
+        """One process per SQLite database (DBOS's queue limits need it, §2a)."""
         if not is_sqlite(self.settings):
             return
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        handle = (self.settings.data_dir / _LOCK_FILE).open("a+", encoding="utf-8")
+        path = sqlite_lock_path(self.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             raise ConfigError(
-                f"another dealbridge process is running on {self.settings.data_dir}; SQLite "
-                "allows one (use PostgreSQL, DEALBRIDGE_DATABASE_URL, for several workers)"
+                f"another dealbridge process is running on this SQLite state ({path.parent}); "
+                "SQLite allows one process, as several break the queue's limits: use PostgreSQL "
+                "(DEALBRIDGE_DATABASE_URL=postgresql://…) for several workers"
             ) from None
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
@@ -307,6 +312,7 @@ class Runtime:
         global _current
         if _current is self:
             _current = None
+        self.fleet.leave()
         if self._ledger is not None:
             self._ledger.dispose()
             self._ledger = None
@@ -321,7 +327,7 @@ def runtime_is_running(settings: Settings) -> bool:
     """Whether a process holds this SQLite data directory (always False on PostgreSQL)."""
     if not is_sqlite(settings):
         return False
-    path = settings.data_dir / _LOCK_FILE
+    path = sqlite_lock_path(settings)
     if not path.exists():
         return False
     with path.open("a+", encoding="utf-8") as handle:
@@ -341,6 +347,7 @@ def describe(runtime: Runtime) -> dict[str, Any]:
         "application_version": ENGINE_VERSION,
         "queue": QUEUE_NAME,
         "deals_in_flight": deals_in_flight(settings),
+        "netsuite_budget": runtime.fleet.budget.as_dict(),
         "database": "sqlite" if is_sqlite(settings) else "postgresql",
         "data_dir": str(settings.data_dir.resolve()),
         "pid": os.getpid(),

@@ -14,6 +14,12 @@ through ``asyncio.wrap_future``, which wakes it on its own loop whichever thread
 Why epochs rather than a time window: a burst of 429s caused by one overload comes from requests
 that were all sent under the old cap. Each slot remembers the epoch it was granted in, and only a
 429 from the current epoch lowers the cap (and starts a new epoch) — no clock, no sleeping in tests.
+
+Why a *share*: with several worker processes on one account, each process's limiter holds only its
+part of the account's pool (``share(processes, rank)``, parts from ``portion``), so the parts add
+up to the account's limit instead of each process assuming the whole of it. The limit given to
+the constructor or to ``reset`` (e.g. read from ``governanceLimits``) is always the *account's*;
+the ceiling is this process's part of it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,22 @@ from contextlib import asynccontextmanager
 from dealbridge.errors import ConfigError
 
 DECREASE_FACTOR = 0.5
+
+
+def portion(limit: int, processes: int, rank: int) -> int:
+    """Process ``rank``'s part of an account ``limit`` shared by ``processes`` processes.
+
+    The first ``limit % processes`` ranks get one more than the rest, so the parts sum to exactly
+    ``limit`` while there are at most ``limit`` processes; beyond that every part is 1 (a process
+    cannot send with no slot at all) and the sum exceeds the limit.
+
+    Raises:
+        ConfigError: ``processes`` < 1 or ``rank`` outside ``0 … processes - 1``.
+    """
+    if processes < 1 or not 0 <= rank < processes:
+        raise ConfigError(f"rank {rank} of {processes} processes is not a valid share")
+    base, extra = divmod(limit, processes)
+    return max(1, base + (1 if rank < extra else 0))
 
 
 class Slot:
@@ -58,6 +80,8 @@ class AdaptiveConcurrencyLimiter:
         if limit < 1:
             raise ConfigError(f"a NetSuite concurrency limit is at least 1, not {limit}")
         self._lock = threading.Lock()
+        self._account_limit = limit
+        self._parts = (1, 0)  # (processes sharing the account, this one's rank)
         self._ceiling = limit
         self._cap = limit
         self._in_flight = 0
@@ -79,6 +103,11 @@ class AdaptiveConcurrencyLimiter:
         return self._ceiling
 
     @property
+    def account_limit(self) -> int:
+        """The account's whole limit, of which the ceiling is this process's share."""
+        return self._account_limit
+
+    @property
     def in_flight(self) -> int:
         """Slots granted and not yet released."""
         return self._in_flight
@@ -89,12 +118,31 @@ class AdaptiveConcurrencyLimiter:
         return len(self._waiters)
 
     def reset(self, limit: int) -> None:
-        """Replace the ceiling and the cap, e.g. with ``governanceLimits`` (§6)."""
+        """Replace the account's limit (e.g. with ``governanceLimits``, §6); cap = our share."""
         if limit < 1:
             raise ConfigError(f"a NetSuite concurrency limit is at least 1, not {limit}")
         with self._lock:
-            self._ceiling = self._cap = limit
+            self._account_limit = limit
+            self._ceiling = self._cap = portion(limit, *self._parts)
             self._streak = 0
+            self._wake_locked()
+
+    def share(self, processes: int, rank: int) -> None:
+        """Hold only process ``rank``'s part of the account's pool, one of ``processes``.
+
+        Lowering the ceiling lowers the cap at once (requests already in flight finish); raising
+        it lifts a cap that was at the old ceiling, while a cap backed off by 429s keeps climbing
+        back one step at a time.
+
+        Raises:
+            ConfigError: Not a valid rank of ``processes``.
+        """
+        with self._lock:
+            ceiling = portion(self._account_limit, processes, rank)
+            self._parts = (processes, rank)
+            if self._cap >= self._ceiling or ceiling < self._cap:
+                self._cap = ceiling
+            self._ceiling = ceiling
             self._wake_locked()
 
     @asynccontextmanager

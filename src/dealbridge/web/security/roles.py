@@ -17,7 +17,8 @@ This module does not use ``from __future__ import annotations``: FastAPI reads t
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from dealbridge.db import users
@@ -28,6 +29,9 @@ from dealbridge.web.security.session_cookie import request_session
 from dealbridge.web.security.sessions import password_fingerprint, same_secret
 from dealbridge.web.security.tokens import authenticate_token
 
+# Declares the bearer scheme in the OpenAPI document; the header itself is read below, so a
+# malformed one gets our 401 problem rather than FastAPI's 403.
+BEARER = HTTPBearer(auto_error=False, bearerFormat="dbt_…", description="An API token")
 # The ledger lists roles strongest first: admin > operator > viewer.
 ROLE_RANK = {role: rank for rank, role in enumerate(reversed(ROLES), start=1)}
 
@@ -108,7 +112,10 @@ class RoleGuard:
         self.role = role
 
     def __call__(
-        self, request: Request, session: Annotated[Session, Depends(ledger_session)]
+        self,
+        request: Request,
+        session: Annotated[Session, Depends(ledger_session)],
+        _documented: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
     ) -> Principal:
         """Resolve the principal and check the role; raises to refuse."""
         principal = resolve_principal(request, session)

@@ -1,0 +1,216 @@
+"""Latency: one deal at a time, trigger → all records written, against the critical path.
+
+A deal cannot finish sooner than its longest chain of dependent remote calls: the Salesforce
+reads of the deal graph, the NetSuite lookups (one round: the tables are read in parallel, and
+only when the cache is cold), one round per wave of independent upserts that wrote something
+(each wave needs the internal ids of the one before), and the Salesforce write-back. The
+**critical path** of a deal is that chain, counted from the calls its run really made (the
+ledger's call log) and the plan's waves, times the emulators' configured latencies::
+
+    critical = salesforce calls x sf_latency + (lookup round + waves written) x ns_latency
+
+``ratio`` = median over deals of (end-to-end latency ÷ critical path); target ≤ 1.1.
+
+End-to-end is measured from the answer to the PATCH that closes the deal (Salesforce REST API;
+the emulator changes the record after its latency, just before answering) to the run's
+``finished_at`` in the ledger, after the write-back: it includes the Outbound Message
+delivery, the queue, every step and checkpoint. The split is reported too: delivery (PATCH →
+the listener's ``received_at``), the steps' own time (``step_timings``), and the rest (waiting
+in the queue, checkpoints, scheduling). A warm-up deal first takes the one-off costs (tokens,
+lookup tables, first connections) out of the samples.
+
+Run: ``.venv/bin/python -m bench.latency`` (``--deals 10`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bench.harness import LedgerRun, Stack, running_stack
+from bench.results_io import add_output_arguments, document, percentile, publish, summary
+from bench.throughput import add_stack_arguments, parameters, stack_options
+from dealbridge.sync.plan_data import waves_of
+
+NAME = "latency"
+SUITEQL = "/query/v1/suiteql"
+AUTH = "/oauth2/"  # token requests: outside NetSuite's governance and Salesforce's API count
+RECORD_PREFIX = "/record/v1/"
+WRITES = frozenset({"PUT", "PATCH", "POST", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The longest chain of dependent calls of one run."""
+
+    salesforce_calls: int
+    lookup_rounds: int
+    write_waves: int
+
+    def milliseconds(self, sf_latency_ms: float, ns_latency_ms: float) -> float:
+        """The chain's duration at the configured latencies."""
+        netsuite_rounds = self.lookup_rounds + self.write_waves
+        return self.salesforce_calls * sf_latency_ms + netsuite_rounds * ns_latency_ms
+
+
+def record_key(method: str, path: str) -> str | None:
+    """``"<type>/<external id>"`` of a NetSuite write by external id, else None."""
+    if method.upper() not in WRITES or RECORD_PREFIX not in path:
+        return None
+    record_type, _, reference = path.split(RECORD_PREFIX, 1)[1].split("?")[0].partition("/")
+    return (
+        f"{record_type}/{reference.removeprefix('eid:')}" if reference.startswith("eid:") else None
+    )
+
+
+def critical_chain(waves: list[set[str]], calls: Iterable[tuple[str, str, str]]) -> Chain:
+    """The chain of a run from its plan's waves (record keys) and its ``(system, method, path)``.
+
+    Salesforce calls are sequential in the workflow (graph reads, then the write-back); lookups
+    are one parallel round; a wave counts when at least one of its records was written. Token
+    requests are left out: the warm-up deal takes them, and they are cached for an hour.
+    """
+    salesforce, lookups, written = 0, 0, set()
+    for system, method, path in calls:
+        if AUTH in path:
+            continue
+        if system == "salesforce":
+            salesforce += 1
+        elif SUITEQL in path:
+            lookups = 1
+        elif key := record_key(method, path):
+            written.add(key)
+    return Chain(salesforce, lookups, sum(1 for wave in waves if wave & written))
+
+
+def wave_keys(plan: dict[str, Any] | None) -> list[set[str]]:
+    """The plan's waves as sets of ``"<type>/<external id>"``."""
+    if not plan:
+        return []
+    return [{f"{e['type']}/{e['external_id']}" for e in wave} for wave in waves_of(plan)]
+
+
+def measure(rig: Stack, deals: list[str], timeout: float) -> list[tuple[float, LedgerRun]]:
+    """Close each deal alone and wait for it: ``(closing time, finished run)`` per deal."""
+    measured = []
+    for deal in deals:
+        started = rig.close_won([deal])
+        runs = rig.wait_finished([deal], timeout)
+        if not runs:
+            raise RuntimeError(f"deal {deal} did not finish within {timeout} s")
+        measured.append((started, runs[-1]))
+    return measured
+
+
+def deal_sample(
+    rig: Stack, started: float, run: LedgerRun, sf_ms: float, ns_ms: float
+) -> dict[str, Any]:
+    """One deal's end-to-end latency, its split, and its critical path."""
+    assert run.finished_at is not None
+    calls = [(c.system, c.method, c.path) for c in rig.calls([run.id])]
+    chain = critical_chain(wave_keys(run.plan), calls)
+    end_to_end = (run.finished_at.timestamp() - started) * 1000
+    steps = sum(float(step.get("ms") or 0) for step in run.step_timings)
+    delivery = (run.received_at.timestamp() - started) * 1000
+    critical = chain.milliseconds(sf_ms, ns_ms)
+    return {
+        "opportunity_id": run.opportunity_id,
+        "status": run.status,
+        "end_to_end_ms": round(end_to_end, 1),
+        "delivery_ms": round(delivery, 1),
+        "steps_ms": round(steps, 1),
+        "other_ms": round(end_to_end - delivery - steps, 1),
+        "critical_path_ms": round(critical, 1),
+        "chain": chain.__dict__,
+        "ratio": round(end_to_end / critical, 3) if critical else None,
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Start the rig, warm up, measure ``--deals`` deals one at a time."""
+    options = replace(stack_options(args), deals_needed=args.deals + args.warmup)
+    timeout = args.timeout or 300.0
+    with running_stack(options, args.workdir) as rig:
+        candidates = rig.won_candidates
+        measure(rig, candidates[: args.warmup], timeout)
+        measured = measure(rig, candidates[args.warmup : args.warmup + args.deals], timeout)
+        sf_ms, ns_ms = options.salesforce_latency_ms, options.netsuite_latency_ms
+        deals = [deal_sample(rig, started, r, sf_ms, ns_ms) for started, r in measured]
+        params = {**parameters(args, options, rig), "warmup_deals": args.warmup}
+    params["trigger"] = "Outbound Message after one PATCH StageName=Closed Won per deal"
+    return result_of(deals, params)
+
+
+def result_of(deals: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """The document: percentiles of latency and critical path, and their ratio."""
+    ratios = [d["ratio"] for d in deals if d["ratio"]]
+    e2e = [d["end_to_end_ms"] for d in deals]
+    critical = [d["critical_path_ms"] for d in deals]
+    return document(
+        NAME,
+        ratio=statistics.median(ratios),
+        meaning="median over deals of end-to-end latency (deal closed to run finished) divided by "
+        "the deal's critical path (dependent calls x latency); <= 1.1 meets the target",
+        parameters=params,
+        p50_ms=round(percentile(e2e, 50), 1),
+        p95_ms=round(percentile(e2e, 95), 1),
+        critical_path_p50_ms=round(percentile(critical, 50), 1),
+        critical_path_p95_ms=round(percentile(critical, 95), 1),
+        ratio_p95=round(percentile(ratios, 95), 3),
+        samples={
+            "end_to_end_ms": summary(e2e, 1),
+            "critical_path_ms": summary(critical, 1),
+            "delivery_ms": summary([d["delivery_ms"] for d in deals], 1),
+            "steps_ms": summary([d["steps_ms"] for d in deals], 1),
+            "other_ms": summary([d["other_ms"] for d in deals], 1),
+            "ratio": summary(ratios),
+            "deals": deals,
+        },
+    )
+
+
+def draw(result: dict[str, Any]) -> Any:
+    """Per deal: latency split into delivery, steps and the rest; the critical path marked."""
+
+    def chart(figure: Any) -> None:
+        deals = result["samples"]["deals"]
+        x = range(1, len(deals) + 1)
+        axes = figure.add_subplot()
+        bottom = [0.0] * len(deals)
+        parts = (("delivery_ms", "Outbound Message delivery"), ("steps_ms", "workflow steps"),
+                 ("other_ms", "queue, checkpoints, scheduling"))  # fmt: skip
+        for key, label in parts:
+            heights = [max(0.0, d[key]) / 1000 for d in deals]
+            axes.bar(x, heights, bottom=bottom, label=label, width=0.8)
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        critical = [d["critical_path_ms"] / 1000 for d in deals]
+        axes.plot(x, critical, "k_", markersize=14, markeredgewidth=2, label="critical path")
+        axes.set_xlabel("deal (closed one at a time)")
+        axes.set_ylabel("seconds, deal closed to run finished")
+        axes.legend(fontsize=8)
+        axes.set_title(
+            f"p50 {result['p50_ms'] / 1000:.2f} s, p95 {result['p95_ms'] / 1000:.2f} s; critical "
+            f"path p50 {result['critical_path_p50_ms'] / 1000:.2f} s; ratio {result['ratio']}",
+            fontsize=9,
+        )
+
+    return chart
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark and write ``latency.json`` and ``latency.png``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_stack_arguments(parser, deals=30, latency=200.0)
+    parser.add_argument("--warmup", type=int, default=1, help="deals synced before measuring")
+    add_output_arguments(parser, NAME)
+    args = parser.parse_args(argv)
+    result = run(args)
+    publish(result, draw(result), args.output_dir)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""What NetSuite holds, read in bulk with SuiteQL: never one call per record.
+
+Three kinds of read, each a few queries of up to 1,000 rows per page (contracts/netsuite.md §4):
+
+- ``read_ours`` — per record type, every record carrying one of our external id prefixes:
+  ``SELECT id, externalid, <planned body fields> FROM <type> WHERE externalid LIKE 'SFACC-%'``,
+  paged by key. One scan serves three findings at once: planned records that are absent
+  (missing), present with other values (drift), and present but planned by no won deal
+  (orphans). Its cost is one call per 1,000 of our records of the type, whatever the window.
+- ``read_intervals`` — the price intervals of given subscriptions (``subscriptionpriceinterval``,
+  ``WHERE subscription IN (…)``, 1,000 ids per query) for the money check.
+- ``read_lookalikes`` — customers or contacts *without* our prefix whose lower-cased name or
+  e-mail is one of ours: ``LOWER(name) IN (≤1000) OR LOWER(email) IN (≤1000)`` per query.
+
+A table SuiteQL refuses (a custom record type nothing was written to yet: the emulator then has
+no such table; a column our payload names but the table lacks) is read again with ``id`` and
+``externalid`` only, and if that is refused too it holds nothing of ours. Values come back as
+SuiteQL gives them — lower-case columns, text or numbers, references as internal ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import structlog
+
+from dealbridge.connectors.netsuite.suiteql import MAX_IN_LIST, Row, sql_identifier, sql_in_list
+from dealbridge.connectors.netsuite.suiteql import sql_literal as literal
+from dealbridge.errors import RemoteRejectedError
+
+INTERVAL_TABLE = "subscriptionpriceinterval"
+INTERVAL_COLUMNS = ("subscription", "frequency", "quantity", "price", "discount")
+READ_CONCURRENCY = 4  # queries in flight: a reconciliation must not take every NetSuite slot
+_ESCAPE = "\\"
+_log = structlog.get_logger("dealbridge.reconcile")
+T = TypeVar("T")
+
+
+class SuiteQLSource(Protocol):
+    """What these reads need of ``NetSuiteClient``."""
+
+    def suiteql_by_key(
+        self,
+        select_list: Sequence[str],
+        table: str,
+        where: str | None = None,
+        *,
+        key: str = "id",
+        page_size: int = ...,
+    ) -> AsyncIterator[Row]:
+        """Every row of a table in key order, across pages."""
+
+
+def like_prefix(prefix: str) -> str:
+    """``externalid LIKE '<prefix>%' ESCAPE '\\'`` with ``%``, ``_`` and ``\\`` escaped."""
+    escaped = prefix.replace(_ESCAPE, _ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
+    return f"externalid LIKE {literal(escaped + '%')} ESCAPE {literal(_ESCAPE)}"
+
+
+def ours(prefixes: Sequence[str]) -> str:
+    """The condition "carries one of our prefixes"."""
+    return " OR ".join(like_prefix(prefix) for prefix in prefixes)
+
+
+def not_ours(prefixes: Sequence[str]) -> str:
+    """The condition "has no external id, or one without our prefixes"."""
+    return f"externalid IS NULL OR NOT ({ours(prefixes)})"
+
+
+async def read_ours(
+    netsuite: SuiteQLSource, record_type: str, prefixes: Sequence[str], columns: Sequence[str]
+) -> dict[str, Row]:
+    """Our records of one type by external id (see the module docstring)."""
+    if not prefixes:
+        return {}
+    table = sql_identifier(record_type.lower())
+    select = ["id", "externalid", *(sql_identifier(column) for column in columns)]
+    rows = await _rows_or_none(netsuite, select, table, ours(prefixes))
+    if rows is None and columns:
+        rows = await _rows_or_none(netsuite, ["id", "externalid"], table, ours(prefixes))
+    return {str(row["externalid"]): row for row in rows or () if row.get("externalid")}
+
+
+async def read_intervals(
+    netsuite: SuiteQLSource, subscription_ids: Iterable[str]
+) -> dict[str, list[Row]]:
+    """Price interval rows by subscription internal id (1,000 subscriptions per query)."""
+    ids = sorted({str(value) for value in subscription_ids}, key=_numeric_first)
+    chunks = [ids[start : start + MAX_IN_LIST] for start in range(0, len(ids), MAX_IN_LIST)]
+
+    async def one(chunk: list[str]) -> list[Row]:
+        where = f"subscription IN {sql_in_list(_numbers(chunk))}"
+        found = await _rows_or_none(netsuite, list(INTERVAL_COLUMNS), INTERVAL_TABLE, where)
+        return found or []
+
+    by_subscription: dict[str, list[Row]] = {}
+    for rows in await bounded([lambda chunk=chunk: one(chunk) for chunk in chunks]):
+        for row in rows:
+            by_subscription.setdefault(str(row.get("subscription")), []).append(row)
+    return by_subscription
+
+
+async def read_lookalikes(
+    netsuite: SuiteQLSource,
+    record_type: str,
+    prefixes: Sequence[str],
+    columns: tuple[str, str],
+    values: tuple[Iterable[str], Iterable[str]],
+) -> list[Row]:
+    """Records of a type without our prefix whose ``columns`` (name, e-mail) match ``values``.
+
+    Both are compared lower-cased and trimmed; each query carries up to 1,000 of each.
+    """
+    names, emails = (sorted({v.strip().lower() for v in group if v.strip()}) for group in values)
+    table = sql_identifier(record_type.lower())
+    name_column, email_column = (sql_identifier(column) for column in columns)
+    select = ["id", "externalid", name_column, email_column]
+    count = max(len(names), len(emails))
+
+    async def one(start: int) -> list[Row]:
+        tests = [
+            f"LOWER({column}) IN {sql_in_list(group[start : start + MAX_IN_LIST])}"
+            for column, group in ((name_column, names), (email_column, emails))
+            if group[start : start + MAX_IN_LIST]
+        ]
+        where = f"({not_ours(prefixes)}) AND ({' OR '.join(tests)})"
+        return await _rows_or_none(netsuite, select, table, where) or []
+
+    starts = range(0, count, MAX_IN_LIST)
+    found = await bounded([lambda start=start: one(start) for start in starts])
+    unique = {str(row["id"]): row for rows in found for row in rows}
+    return [unique[key] for key in sorted(unique, key=_numeric_first)]
+
+
+async def bounded(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run ``calls`` with at most ``READ_CONCURRENCY`` in flight; results in order."""
+    gate = asyncio.Semaphore(READ_CONCURRENCY)
+
+    async def one(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+async def _rows_or_none(
+    netsuite: SuiteQLSource, select: list[str], table: str, where: str
+) -> list[Row] | None:
+    """Every row, or None when NetSuite refuses the query (unknown table or column)."""
+    try:
+        return [row async for row in netsuite.suiteql_by_key(select, table, where)]
+    except RemoteRejectedError as error:
+        _log.info("reconcile_table_refused", table=table, error=error.message)
+        return None
+
+
+def _numbers(ids: Iterable[str]) -> list[int | str]:
+    """Internal ids as numbers where they are (SuiteQL compares ids numerically)."""
+    return [int(value) if value.isdigit() else value for value in ids]
+
+
+def _numeric_first(value: str) -> tuple[int, str]:
+    return (int(value), "") if value.isdigit() else (0, value)
