@@ -9,9 +9,8 @@ emulators' statistics. Nothing reaches into a process's memory.
 
 The ledger and DBOS's SQLite files are opened read-only with plain deferred reads: the ledger's own
 engine opens every transaction with ``BEGIN IMMEDIATE``, which would make the observer compete for
-the write lock the service needs. Gauges: ``Sampler`` (any probe, e.g. NetSuite requests in flight
-from ``/__emulator__/stats``, deals queued in DBOS, the service's resident memory), and the
-service's CPU time and peak memory from ``/proc`` (psutil is not a dependency).
+the write lock the service needs. ``Sampler`` runs any probe on a clock: NetSuite requests in
+flight from ``/__emulator__/stats``, deals queued in DBOS, the service's memory (``overhead``).
 """
 
 from __future__ import annotations
@@ -119,39 +118,6 @@ class Child:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.log.close()
-
-
-# -- /proc ---------------------------------------------------------------------------------------
-
-
-def parse_proc_stat_ticks(stat: str) -> int:
-    """User + system clock ticks from ``/proc/<pid>/stat``; every thread of the process counts.
-
-    The command name (field 2) may hold spaces and parentheses, so fields are counted from the
-    last ``)``: utime and stime are fields 14 and 15 of proc(5), the 12th and 13th after it.
-    """
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def parse_proc_status_kib(status: str, key: str) -> int:
-    """A ``kB`` line of ``/proc/<pid>/status`` (``VmHWM`` = peak resident set, ``VmRSS`` = now)."""
-    for line in status.splitlines():
-        name, _, value = line.partition(":")
-        if name == key:
-            return int(value.split()[0])
-    raise KeyError(f"{key} is not in the status file")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) the process has used so far."""
-    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    return parse_proc_stat_ticks(stat) / os.sysconf("SC_CLK_TCK")
-
-
-def memory_kib(pid: int, key: str = "VmHWM") -> int:
-    """Peak (``VmHWM``) or current (``VmRSS``) resident memory of the process, KiB."""
-    return parse_proc_status_kib(Path(f"/proc/{pid}/status").read_text(encoding="ascii"), key)
 
 
 # -- sampling ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Salesforce and NetSuite hold afterwards.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -94,11 +95,11 @@ class Stack:
     # -- the service ------------------------------------------------------------------------
 
     @contextmanager
-    def serving(self, data_dir: Path, **sync: Any) -> Iterator[StartedProcess]:
-        """``dealbridge serve --port 0`` on ``data_dir``; stopped (SIGTERM) on the way out."""
+    def serving(self, data_dir: Path, *, port: int = 0, **sync: Any) -> Iterator[StartedProcess]:
+        """``dealbridge serve`` on ``data_dir``; stopped (SIGTERM) on the way out."""
         settings = settings_for(self.emulators, data_dir, **sync)
         self.env = env_for(settings, **SERVE_SETTINGS)
-        with dealbridge_process(["serve", "--port", "0"], env=self.env) as started:
+        with dealbridge_process(["serve", "--port", str(port)], env=self.env) as started:
             self.serve = started
             try:
                 yield started
@@ -127,3 +128,11 @@ def wait_until(condition: Callable[[], T], what: str, timeout: float) -> T:
             return value
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(POLL_SECONDS)
+
+
+def free_port() -> int:
+    """A port nobody listens on now (a restarted ``serve`` must keep its URL)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.deal_checks import PACKAGE, check_deal, read_books
-from tests.e2e.serve_stack import Stack, running_stack, wait_until
+from tests.e2e.serve_stack import Stack, free_port, running_stack, wait_until
 
 pytestmark = pytest.mark.slow
 
 ORG_DEALS = 100  # 59 won candidates with seed 1
+BURST_ORG_DEALS = 350  # 209 won candidates
 WRITTEN_TYPES = (
     "customer",
     "contact",
@@ -78,12 +79,12 @@ def test_doubled_and_reordered_deliveries_make_one_record_per_external_id(
 ) -> None:
     mode = {"duplicate": True, "reorder": True, "max_batch": 5}
     org.emulators.sf_control("PUT", "/outbound/mode", mode)
-    deals = candidates(org, 30)
+    deals = candidates(org, 20)
     with org.serving(tmp_path / "data"):
         org.register_endpoint()
         org.close_won(deals)
 
-        wait_until(lambda: len(org.synced(deals)) == len(deals), "30 deals written back", 240)
+        wait_until(lambda: len(org.synced(deals)) == len(deals), "20 deals written back", 240)
 
         assert_exactly_once(org)
         log = org.emulators.sf_control("GET", "/outbound/deliveries")["deliveries"]
@@ -120,3 +121,28 @@ def test_deals_wait_out_a_netsuite_outage_and_land_afterwards(org: Stack, tmp_pa
         ]
         assert failed == []
         assert_exactly_once(org)
+
+
+def test_serve_killed_mid_burst_loses_nothing_and_duplicates_nothing(
+    stack: Stack, tmp_path: Path
+) -> None:
+    stack.emulators.netsuite_control.fresh()
+    stack.emulators.reset(deals=BURST_ORG_DEALS)
+    stack.emulators.netsuite_control.faults(latency_ms=50)  # so the burst takes a while
+    deals = candidates(stack, 200)
+    data, port = tmp_path / "data", free_port()
+    with stack.serving(data, port=port) as first:
+        stack.register_endpoint()
+        stack.close_won(deals)
+        wait_until(lambda: len(stack.synced(deals)) >= 10, "the burst under way", 300)
+        first.process.kill()  # SIGKILL: no drain, no goodbye
+        first.process.wait(timeout=30)
+    synced_before_restart = len(stack.synced(deals))
+    assert synced_before_restart < len(deals), "the burst ended before the kill"
+
+    # Same data directory and executor id: DBOS recovers the PENDING deals; Salesforce's
+    # retries re-deliver whatever was not acked.
+    with stack.serving(data, port=port):
+        wait_until(lambda: len(stack.synced(deals)) == len(deals), "all 200 deals", 600)
+        assert_exactly_once(stack)
+    stack.emulators.netsuite_control.faults(latency_ms=0)

@@ -35,6 +35,15 @@ from dealbridge.mapping.value_text import display
 # Field kinds, as small ints: the engine dispatches on them for every field of every deal.
 VALUE, REF, CONST, RECORD_REF, SUBLIST = range(5)
 KIND_NAMES = ("value", "ref", "const", "record_ref", "sublist")
+# Two more ways to compute a field (``FieldStep``): a plain value's evaluator called inline, and
+# a field with a ``when`` condition, checked before anything else.
+PLAIN, GUARDED = 5, 6
+
+# ``(name, mode, inline, nested path, field)``: one field as the engine's loop reads it, every
+# part unpacked at once. ``mode`` is ``PLAIN`` (``inline`` is the expression's evaluator),
+# ``CONST`` (``inline`` is the value), ``GUARDED`` or the field's kind; the path is None for a
+# field that is not nested.
+FieldStep = tuple[str, int, Any, "tuple[str, ...] | None", "CompiledField"]
 
 
 class LoadedFlowLike(Protocol):
@@ -57,6 +66,7 @@ class CompiledSublist:
     as_: str
     when: Expression | None
     fields: tuple[CompiledField, ...]
+    steps: tuple[FieldStep, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,7 @@ class CompiledRecord:
     depends_on: tuple[str, ...]
     replace: tuple[str, ...]
     fields: tuple[CompiledField, ...]
+    steps: tuple[FieldStep, ...]
     checks: tuple[CompiledCheck, ...]
 
 
@@ -177,6 +188,7 @@ class CompiledFlow:
         return self.expression(source) if source else None
 
     def _record(self, spec: RecordSpec, index: int, rank: int) -> CompiledRecord:
+        fields = self._fields(spec.fields, spec.name)
         return CompiledRecord(
             name=spec.name,
             type=self._const_text(spec.type),
@@ -190,7 +202,8 @@ class CompiledFlow:
             source_id=self.template(spec.source.id),
             depends_on=tuple(spec.depends_on),
             replace=tuple(spec.replace),
-            fields=self._fields(spec.fields, spec.name),
+            fields=fields,
+            steps=tuple(field_step(field) for field in fields),
             checks=tuple(CompiledCheck(c, self.expression, self.template) for c in spec.checks),
         )
 
@@ -235,17 +248,32 @@ class CompiledFlow:
         return {"id": display(value)} if kind == REF and value is not None else value
 
     def _sublist(self, spec: SublistSpec, record: str) -> CompiledSublist:
+        fields = self._fields(spec.fields, record)
         return CompiledSublist(
             for_each=self.expression(spec.for_each),
             as_=spec.as_,
             when=self._optional(spec.when),
-            fields=self._fields(spec.fields, record),
+            fields=fields,
+            steps=tuple(field_step(field) for field in fields),
         )
 
     def _stop(self, stop: StopSpec) -> CompiledStop:
         return CompiledStop(
             self.expression(stop.when), stop.rule, self.template(stop.message), stop.field
         )
+
+
+def field_step(field: CompiledField) -> FieldStep:
+    """How the engine computes ``field``: see ``FieldStep``."""
+    nested = field.path if field.nested else None
+    if field.when is not None:
+        return (field.name, GUARDED, None, nested, field)
+    if field.plain:
+        assert field.expression is not None  # noqa: S101 - plain fields have one
+        return (field.name, PLAIN, field.expression.fn, nested, field)
+    if field.kind == CONST:
+        return (field.name, CONST, field.const, nested, field)
+    return (field.name, field.kind, None, nested, field)
 
 
 def record_order(spec: FlowSpec) -> list[tuple[str, int]]:

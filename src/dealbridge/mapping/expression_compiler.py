@@ -157,7 +157,12 @@ class Compiler:
     def _binary(self, tree: Tree[Token]) -> Compiled:
         left = self.compile(tree.children[0])
         right = self.compile(tree.children[1])
-        fn = ops.arithmetic(_ARITHMETIC[str(tree.data)], left.fn, right.fn)
+        op = _ARITHMETIC[str(tree.data)]
+        if left.is_constant != right.is_constant and _scalar(left) and _scalar(right):
+            operand, fixed = (right, left) if left.is_constant else (left, right)
+            fn = ops.arithmetic_with(op, operand.fn, fixed.constant, fixed_left=left.is_constant)
+            return Compiled(fn)
+        fn = ops.arithmetic(op, left.fn, right.fn)
         return self._fold(fn, [left, right], tree)
 
     _add = _sub = _mul = _div = _binary
@@ -215,7 +220,7 @@ class Compiler:
         self, name: Token, args: list[Compiled], tree: Tree[Token], *, piped: bool = False
     ) -> Compiled:
         function = self._function(name, len(args), args, piped=piped)
-        fn = _caller(function, tuple(arg.fn for arg in args))
+        fn = _caller(function, args)
         if not function.pure:
             return Compiled(fn)
         return self._fold(fn, args, tree)
@@ -290,15 +295,47 @@ class Compiler:
         return ExpressionError(reason, source=self.source, column=column)
 
 
-def _caller(function: RegisteredFunction, args: tuple[Evaluator, ...]) -> Evaluator:
-    """A closure calling ``function`` with evaluated arguments; unrolled for 1 and 2 args."""
+def _scalar(node: Compiled) -> bool:
+    """Not a constant, or a constant that is safe to share between evaluations (not a list)."""
+    return not node.is_constant or type(node.constant) in _SCALARS
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _caller(function: RegisteredFunction, args: list[Compiled]) -> Evaluator:
+    """A closure calling ``function`` with evaluated arguments.
+
+    Literal arguments (``truncate(x, 60)``, the table of ``lookup('currency', x)``) are bound
+    now rather than evaluated each time, and the usual shapes — one or two arguments, one of
+    them literal — are unrolled.
+    """
     fn = function.fn
     if function.wants_scope:
-        return lambda scope: fn(scope, *[arg(scope) for arg in args])
+        if len(args) == 2 and args[0].is_constant and _scalar(args[0]):  # lookup('t', key)
+            table, key = args[0].constant, args[1].fn
+            return lambda scope: fn(scope, table, key(scope))
+        fns = tuple(arg.fn for arg in args)
+        return lambda scope: fn(scope, *[arg(scope) for arg in fns])
     if len(args) == 1:
-        (only,) = args
+        only = args[0].fn
         return lambda scope: fn(only(scope))
-    if len(args) == 2:  # the common "value | transform(arg)"
-        first, second = args
-        return lambda scope: fn(first(scope), second(scope))
-    return lambda scope: fn(*[arg(scope) for arg in args])
+    if len(args) == 2 and _scalar(args[0]) and _scalar(args[1]):
+        return _pair_caller(fn, args[0], args[1])
+    if not all(_scalar(arg) for arg in args):
+        fns = tuple(arg.fn for arg in args)
+        return lambda scope: fn(*[arg(scope) for arg in fns])
+    parts = tuple((None, arg.constant) if arg.is_constant else (arg.fn, None) for arg in args)
+    return lambda scope: fn(*[value if get is None else get(scope) for get, value in parts])
+
+
+def _pair_caller(fn: Callable[..., Any], first: Compiled, second: Compiled) -> Evaluator:
+    """``fn(a, b)``, the common ``value | transform(arg)``, with a literal side bound."""
+    if second.is_constant and not first.is_constant:
+        evaluate, bound = first.fn, second.constant
+        return lambda scope: fn(evaluate(scope), bound)
+    if first.is_constant and not second.is_constant:
+        bound, evaluate = first.constant, second.fn
+        return lambda scope: fn(bound, evaluate(scope))
+    left, right = first.fn, second.fn
+    return lambda scope: fn(left(scope), right(scope))

@@ -56,6 +56,7 @@ __all__ = [
     "compile_expression",
     "compile_stage",
     "compile_template",
+    "named_error",
 ]
 
 _CACHE_SIZE = 8192
@@ -78,20 +79,34 @@ class _Facts:
         self.lookups = frozenset(name for source in sources for name in source.lookups)
 
 
-def _reraise(error: Exception, source: str, kind: str) -> NoReturn:
-    """Re-raise a failure inside an evaluation as an ``ExpressionError`` naming the text.
+def named_error(error: Exception, source: str, kind: str = "expression") -> ExpressionError:
+    """A failure inside an evaluation of ``source`` as an ``ExpressionError`` naming the text.
 
-    Other dealbridge errors (the engine's lookup hitting a NetSuite outage) pass unchanged, so
-    they keep their ``retryable`` class; anything else is wrapped, its cause chained.
+    What ``evaluate``, ``render`` and ``apply`` raise; the engine, which calls the ``fn``
+    closures directly on its hot path, names their errors with it.
+
+    Raises:
+        DealbridgeError: Other dealbridge errors (the engine's lookup hitting a NetSuite outage)
+            pass unchanged, so they keep their ``retryable`` class; anything else is wrapped,
+            its cause chained.
     """
     if isinstance(error, ExpressionError):
-        named = error.in_expression(source, kind)
-        if named is error:
-            raise error
-        raise named.with_traceback(error.__traceback__) from None
+        return error.in_expression(source, kind)
     if isinstance(error, DealbridgeError):
         raise error
-    raise ExpressionError(f"{type(error).__name__}: {error}", source=source, kind=kind) from error
+    named = ExpressionError(f"{type(error).__name__}: {error}", source=source, kind=kind)
+    named.__cause__ = error
+    return named
+
+
+def _reraise(error: Exception, source: str, kind: str) -> NoReturn:
+    """Re-raise a failure inside an evaluation as ``named_error`` makes it."""
+    named = named_error(error, source, kind)
+    if named is error:
+        raise error
+    if named.__cause__ is error:
+        raise named from error
+    raise named.with_traceback(error.__traceback__) from None
 
 
 class Expression:
@@ -99,14 +114,17 @@ class Expression:
 
     Attributes:
         source: The expression text, as written in the flow.
+        fn: The compiled closure itself, ``fn(scope) -> value``, for hot loops that name
+            errors themselves: what it raises does not name the expression yet
+            (``named_error(error, expression.source)`` does).
     """
 
-    __slots__ = ("_compiled", "_facts", "_fn", "source")
+    __slots__ = ("_compiled", "_facts", "_fn", "fn", "source")
 
     def __init__(self, source: str, compiled: Compiled, facts: _Facts) -> None:
         self.source = source
         self._compiled = compiled
-        self._fn = compiled.fn  # one attribute load less per evaluation
+        self._fn = self.fn = compiled.fn  # one attribute load less per evaluation
         self._facts = facts
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
@@ -156,14 +174,16 @@ class Template:
 
     Attributes:
         source: The template text, as written in the flow.
+        fn: The rendering closure itself, ``fn(scope) -> str``; like ``Expression.fn``, its
+            errors do not name the template yet (``named_error(error, source, "template")``).
     """
 
-    __slots__ = ("_facts", "_parts", "_render", "source")
+    __slots__ = ("_facts", "_parts", "_render", "fn", "source")
 
     def __init__(self, source: str, parts: list[str | Evaluator], facts: _Facts) -> None:
         self.source = source
         self._parts = merge_text(parts)
-        self._render = renderer(self._parts)
+        self._render = self.fn = renderer(self._parts)
         self._facts = facts
 
     def render(self, scope: Mapping[str, Any]) -> str:

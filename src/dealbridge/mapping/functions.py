@@ -138,7 +138,7 @@ def coalesce(*values: Any) -> Any:
 
 def concat(*values: Any) -> Any:
     """The arguments as text, joined; null is empty: ``concat(first, ' ', last)``."""
-    return "".join(display(value) for value in values)
+    return "".join([value if type(value) is str else display(value) for value in values])
 
 
 def length(value: Any) -> Any:

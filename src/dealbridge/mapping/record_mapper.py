@@ -19,13 +19,16 @@ from dealbridge.core.records import PendingRef, RecordKey, SourceRecord, Violati
 from dealbridge.errors import ConfigError
 from dealbridge.mapping.compiled_flow import (
     CONST,
+    PLAIN,
     RECORD_REF,
     REF,
+    SUBLIST,
     VALUE,
     CompiledField,
     CompiledRecord,
+    FieldStep,
 )
-from dealbridge.mapping.expressions import Expression, ExpressionError
+from dealbridge.mapping.expressions import Expression, ExpressionError, named_error
 from dealbridge.mapping.plan_order import DraftOperation
 from dealbridge.mapping.validate import Subject, check_value, run_checks
 from dealbridge.mapping.value_text import display
@@ -33,24 +36,33 @@ from dealbridge.mapping.value_text import display
 Scope = dict[str, Any]
 MAPPING_ERROR = "mapping_error"
 _OMIT = object()
+_UNKNOWN = object()
 
 
 class LookupRecorder:
     """The scope's ``__lookup__``: resolves, and remembers the last (table, key) asked.
 
-    A ``resolves`` rule's default sentence names the key that found nothing.
+    A ``resolves`` rule's default sentence names the key that found nothing. Answers to text
+    keys are kept for the deal: the same subsidiary, currency or item is asked for by many
+    records, and the tables do not change during a plan.
     """
 
-    __slots__ = ("_resolve", "last")
+    __slots__ = ("_answers", "_resolve", "last")
 
     def __init__(self, resolve: Callable[[str, Any], Any]) -> None:
         self._resolve = resolve
+        self._answers: dict[tuple[str, str], Any] = {}
         self.last: tuple[str, Any] | None = None
 
     def __call__(self, table: str, key: Any) -> Any:
         """The value of ``key`` in ``table`` (``LookupTables.resolve``), remembered."""
-        self.last = (table, key)
-        return self._resolve(table, key)
+        asked = self.last = (table, key)
+        if type(key) is not str or type(table) is not str:  # 1 and True hash alike
+            return self._resolve(table, key)
+        found = self._answers.get(asked, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._answers[asked] = self._resolve(table, key)
+        return found
 
     def last_lookup(self) -> tuple[str, Any] | None:
         """The last lookup made, if any."""
@@ -79,9 +91,17 @@ class DealRun:
         if record.for_each is None:
             self._instance(record, scope)
             return
-        subject = Subject(SourceRecord(record.source_object, ""), record.name, "", record.name)
-        for item in self._items(record.for_each, scope, subject):
-            self._instance(record, {**scope, record.as_: item})
+        items = self._items(record.for_each, scope)
+        if isinstance(items, str):
+            source = SourceRecord(record.source_object, "")
+            self.violations.append(Violation(source, record.name, "", MAPPING_ERROR, items))
+            return
+        # one scope for every instance, the item rebound each time: nothing keeps a scope
+        instance_scope = dict(scope)
+        name = record.as_
+        for item in items:
+            instance_scope[name] = item
+            self._instance(record, instance_scope)
 
     def add_explicit_dependencies(self) -> None:
         """``depends_on``: every instance of each named record."""
@@ -90,40 +110,39 @@ class DealRun:
                 draft.depends_on.update(self.instances.get(name, {}).values())
 
     def _instance(self, record: CompiledRecord, scope: Scope) -> None:
-        subject = self._subject(record, scope)
+        try:
+            record_id = record.source_id.fn(scope)
+        except Exception as error:  # the id is only named in violations: none is fine
+            named_error(error, record.source_id.source, "template")  # re-raises an outage
+            record_id = ""
+        source = SourceRecord(record.source_object, record_id)
+        subject = Subject(source, record.name, "", record.name)
         try:
             if record.when is not None and not record.when.evaluate(scope):
                 return
-            external_id = record.external_id.render(scope)
-        except ExpressionError as error:
-            self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
+            external_id = record.external_id.fn(scope)
+        except Exception as error:
+            problem = named_error(error, record.external_id.source, "template")
+            self.violations.append(subject.violation(MAPPING_ERROR, failed(problem)))
             return
         if not is_valid_external_id(external_id):
             self.violations.append(subject.violation("external_id", _bad_id(record, external_id)))
         refs: set[int] = set()
-        payload = self._payload(record.fields, scope, subject, "", refs, record.replace)
-        try:
-            run_checks(record.checks, scope, subject.source, record.name, self.violations)
-        except ExpressionError as error:
-            self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
+        payload = self._payload(record.steps, scope, subject, "", refs, record.replace)
+        if record.checks:
+            try:
+                run_checks(record.checks, scope, source, record.name, self.violations)
+            except ExpressionError as error:
+                self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
         self.instances[record.name].setdefault(external_id, len(self.drafts))
         key = RecordKey(record.type, external_id)
         self.drafts.append(
-            DraftOperation(
-                record.name, record.rank, key, payload, refs, record.replace, subject.source
-            )
+            DraftOperation(record.name, record.rank, key, payload, refs, record.replace, source)
         )
-
-    def _subject(self, record: CompiledRecord, scope: Scope) -> Subject:
-        try:
-            record_id = record.source_id.render(scope)
-        except ExpressionError:
-            record_id = ""
-        return Subject(SourceRecord(record.source_object, record_id), record.name, "", record.name)
 
     def _payload(
         self,
-        fields: tuple[CompiledField, ...],
+        steps: tuple[FieldStep, ...],
         scope: Scope,
         subject: Subject,
         prefix: str,
@@ -131,41 +150,76 @@ class DealRun:
         replace: tuple[str, ...],
     ) -> dict[str, Any]:
         payload: dict[str, Any] = {}
-        for spec in fields:
+        for name, mode, inline, nested, spec in steps:
             try:
-                if spec.when is not None and not spec.when.evaluate(scope):
-                    continue
-                kind = spec.kind
-                if spec.plain:  # a value with no transforms or rules: most fields
-                    value = spec.expression.evaluate(scope)  # type: ignore[union-attr]
+                if mode == PLAIN:  # a value with no transforms, rules or condition: most fields
+                    value = inline(scope)
                     if value is None:
                         continue
-                elif kind == CONST:
-                    value = spec.const
-                elif kind == VALUE or kind == REF:
-                    value = self._value(spec, scope, subject, prefix)
-                elif kind == RECORD_REF:
+                elif mode == CONST:
+                    value = inline
+                elif mode == RECORD_REF:
                     value = self._record_ref(spec, scope, subject, prefix, refs)
-                else:
+                    if value is _OMIT:
+                        continue
+                elif mode == SUBLIST:
                     value = self._sublist(spec, scope, subject, prefix, refs, replace)
-            except ExpressionError as error:
-                where = _at(subject, prefix, spec)
-                self.violations.append(where.violation(MAPPING_ERROR, failed(error)))
+                    if value is _OMIT:
+                        continue
+                else:
+                    value = self._computed(spec, scope, subject, prefix, refs, replace)
+                    if value is _OMIT:
+                        continue
+            except Exception as error:  # named, or re-raised, by _failed
+                self._failed(error, spec, subject, prefix)
                 continue
-            if value is _OMIT:
-                continue
-            if spec.nested:
-                _set_nested(payload, spec.path, value)
+            if nested is None:
+                payload[name] = value
             else:
-                payload[spec.name] = value
+                _set_nested(payload, nested, value)
         return payload
+
+    def _computed(
+        self,
+        spec: CompiledField,
+        scope: Scope,
+        subject: Subject,
+        prefix: str,
+        refs: set[int],
+        replace: tuple[str, ...],
+    ) -> Any:
+        """A ``value`` or ``ref`` field, or any field with a ``when``: its value, or ``_OMIT``."""
+        if spec.when is not None and not spec.when.evaluate(scope):
+            return _OMIT
+        kind = spec.kind
+        if kind == VALUE or kind == REF:
+            return self._value(spec, scope, subject, prefix)
+        if kind == CONST:
+            return spec.const
+        if kind == RECORD_REF:
+            return self._record_ref(spec, scope, subject, prefix, refs)
+        return self._sublist(spec, scope, subject, prefix, refs, replace)
+
+    def _failed(self, error: Exception, spec: CompiledField, subject: Subject, prefix: str) -> None:
+        """Report a field that could not be computed; errors that are not the data's re-raise.
+
+        A field's own expression (``value``, ``ref``, ``record_ref_key``) runs bare, without
+        ``evaluate``: its errors are named here. Errors of everything else are named already.
+        """
+        bare = spec.expression or spec.target_key
+        if bare is not None:
+            error = named_error(error, bare.source)
+        elif not isinstance(error, ExpressionError):
+            raise error
+        where = _at(subject, prefix, spec)
+        self.violations.append(where.violation(MAPPING_ERROR, failed(error)))
 
     def _value(self, spec: CompiledField, scope: Scope, subject: Subject, prefix: str) -> Any:
         """A ``value`` or ``ref`` field: expression, transforms, rules; null means leave out."""
         assert spec.expression is not None  # noqa: S101 - value and ref fields have one
         if spec.rules:
             self.recorder.last = None
-        value = spec.expression.evaluate(scope)
+        value = spec.expression.fn(scope)
         for stage in spec.stages:
             value = stage.apply(value, scope)
         for rule in spec.rules:
@@ -176,7 +230,9 @@ class DealRun:
                 break
         if value is None:
             return _OMIT
-        return {"id": display(value)} if spec.kind == REF else value
+        if spec.kind == REF:
+            return {"id": value if type(value) is str else display(value)}
+        return value
 
     def _record_ref(
         self, spec: CompiledField, scope: Scope, subject: Subject, prefix: str, refs: set[int]
@@ -186,7 +242,9 @@ class DealRun:
         instances = self.instances.get(spec.target, {})
         wanted = None
         if spec.target_key is not None:
-            wanted = display(spec.target_key.evaluate(scope))
+            wanted = spec.target_key.fn(scope)
+            if type(wanted) is not str:
+                wanted = display(wanted)
             position = instances.get(wanted)
         elif len(instances) > 1:
             raise ConfigError(
@@ -218,31 +276,39 @@ class DealRun:
         """``{"items": [...]}``; left out when empty unless the record replaces this sublist."""
         sublist = spec.sublist
         assert sublist is not None  # noqa: S101 - sublist fields have one
+        items = self._items(sublist.for_each, scope)
+        if isinstance(items, str):
+            where = _at(subject, prefix, spec)
+            self.violations.append(where.violation(MAPPING_ERROR, items))
+            items = []
         lines: list[dict[str, Any]] = []
-        for item in self._items(sublist.for_each, scope, _at(subject, prefix, spec)):
-            line_scope = {**scope, sublist.as_: item}
-            if sublist.when is not None and not sublist.when.evaluate(line_scope):
-                continue
-            line_prefix = f"{prefix}{spec.name}.items[{len(lines)}]."
-            lines.append(self._payload(sublist.fields, line_scope, subject, line_prefix, refs, ()))
+        if items:
+            line_scope = dict(scope)  # one per sublist, the item rebound for each line
+            name, when, steps = sublist.as_, sublist.when, sublist.steps
+            for item in items:
+                line_scope[name] = item
+                if when is not None and not when.evaluate(line_scope):
+                    continue
+                line_prefix = f"{prefix}{spec.name}.items[{len(lines)}]."
+                lines.append(self._payload(steps, line_scope, subject, line_prefix, refs, ()))
         if not lines and (prefix or spec.name not in replace):
             return _OMIT
         return {"items": lines}
 
-    def _items(self, source: Expression, scope: Scope, subject: Subject) -> list[Any]:
-        """The items of a ``for_each``: a list, or nothing (null); anything else is reported."""
+    def _items(self, source: Expression, scope: Scope) -> list[Any] | str:
+        """The items of a ``for_each``: a list, or nothing (null).
+
+        Anything else is a problem: then the sentence of its ``mapping_error`` violation.
+        """
         try:
             items = source.evaluate(scope)
         except ExpressionError as error:
-            self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
-            return []
+            return failed(error)
         if items is None:
             return []
         if isinstance(items, list | tuple):
             return list(items)
-        message = f"for_each {source.source!r} gave {display(items)!r}, not a list."
-        self.violations.append(subject.violation(MAPPING_ERROR, message))
-        return []
+        return f"for_each {source.source!r} gave {display(items)!r}, not a list."
 
 
 def _at(subject: Subject, prefix: str, spec: CompiledField) -> Subject:

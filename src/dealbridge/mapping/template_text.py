@@ -72,8 +72,19 @@ def renderer(parts: tuple[str | Evaluator, ...]) -> Callable[[Mapping[str, Any]]
         at = parts.index(holes[0])
         prefix = "".join(p for p in parts[:at] if isinstance(p, str))
         suffix = "".join(p for p in parts[at + 1 :] if isinstance(p, str))
-        hole = holes[0]
-        return lambda scope: prefix + display(hole(scope)) + suffix
+        return _one_hole(prefix, holes[0], suffix)
     return lambda scope: "".join(
         [part if type(part) is str else display(part(scope)) for part in parts]  # type: ignore[operator]
     )
+
+
+def _one_hole(prefix: str, hole: Evaluator, suffix: str) -> Callable[[Mapping[str, Any]], str]:
+    """``prefix{{ hole }}suffix``; a text value (the usual id) is used as it is."""
+    if suffix:
+        return lambda scope: prefix + display(hole(scope)) + suffix
+
+    def prefixed(scope: Mapping[str, Any]) -> str:
+        value = hole(scope)
+        return prefix + (value if type(value) is str else display(value))
+
+    return prefixed

@@ -8,7 +8,8 @@ steps at the right moments of its own lifecycle:
    second process with the same executor id is refused before it touches anything.
 2. ``join`` — before ``DBOS.launch()``: count the live executors, take this process's share of the
    NetSuite budget (``budget``), and when others run, wait ``budget.settle_seconds`` so their
-   reapers shrink their shares before this one sends anything.
+   reapers shrink their shares before this one sends anything; ``refresh`` counts again once
+   DBOS has launched, before the ``deals`` queue is registered.
 3. ``start`` — after the ``deals`` queue exists: the reaper thread (``reaper``).
 4. ``stop`` — before the drain: end the reaper (it must not call DBOS while DBOS shuts down).
 5. ``leave`` — after the drain: free the lock. Only now, because a freed lock tells every other
@@ -88,11 +89,21 @@ class Fleet:
             return self.keeper.apply(1, 0)
         url = self.settings.resolved_database_url()
         self._probe = AdvisoryLocks(connect(url, REAPER_APP, self.executor_id))
-        processes, rank = fleet_position(self._lock.key, self._probe.live_keys())
-        budget = self.keeper.apply(processes, rank)
-        if processes > 1:
+        budget = self.refresh()
+        if budget.processes > 1:
             time.sleep(settle_seconds(self.settings))
         return budget
+
+    def refresh(self) -> Budget:
+        """Count the live executors again and apply this process's share.
+
+        ``Runtime`` calls it once more right after ``DBOS.launch()`` (which may take a while) and
+        before the queue exists, so the first deals are taken under a current share.
+        """
+        if self.keeper is None or self._lock is None or self._probe is None:
+            return self.budget
+        processes, rank = fleet_position(self._lock.key, self._probe.live_keys())
+        return self.keeper.apply(processes, rank)
 
     def start(self, queue: Queue) -> None:
         """Keep the queue's per-process concurrency current; start the reaper (PostgreSQL)."""

@@ -29,6 +29,7 @@ from dealbridge.sync.reconcile_fetch import GraphBatch, WonDeal
 from dealbridge.sync.reconcile_report import Item
 
 SUBSCRIPTION_TYPE = "subscription"
+DEFAULT_CURRENCY = "USD"
 _TEMPLATE_START = "{{"
 
 
@@ -124,12 +125,21 @@ def plan_deal(
         problem = batch.problems.get(deal.opportunity_id, "the deal could not be read")
         return DealExpectation(deal, problem=problem)
     plan = engine.plan(graph, lookups)
-    currency = engine.scope(graph).get("currency")
-    expected = DealExpectation(deal, graph, plan, currency=str(currency) if currency else None)
+    expected = DealExpectation(deal, graph, plan, currency=deal_currency(graph, engine))
     if not plan.ok:
         reasons = "; ".join(violation.message for violation in plan.errors)
         expected.problem = f"The flow refuses this deal, so NetSuite holds nothing for it: {reasons}"
     return expected
+
+
+def deal_currency(graph: DealGraph, engine: FlowEngine) -> str:
+    """The deal's currency as the flow's ``currency`` view has it (``deal_views``): the first
+    ``CurrencyIsoCode`` of quote, opportunity and account, else ``const.default_currency``."""
+    quote = graph.quote.currency_iso_code if graph.quote is not None else None
+    for code in (quote, graph.opportunity.currency_iso_code, graph.account.currency_iso_code):
+        if code and code.strip():
+            return code.strip().upper()
+    return str(engine.compiled.constants.get("default_currency") or DEFAULT_CURRENCY).upper()
 
 
 def flow_prefixes(engine: FlowEngine) -> dict[str, tuple[str, ...]]:

@@ -273,7 +273,7 @@ class Runtime:
 
         DBOS(config=self.dbos_config())
         DBOS.launch()
-        budget = self.fleet.budget
+        budget = self.fleet.refresh()
         self._queue = DBOS.register_queue(
             QUEUE_NAME,
             global_concurrency=budget.deals_in_flight,

@@ -14,10 +14,12 @@ NetSuite files under its company, is still only ever written by deals of one par
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,29 +104,37 @@ def _close(org: Emulators, moves: list[tuple[str, str]]) -> None:
 
 
 def fleet_settings(org: Emulators, data_dir: Path, database_url: str, **sync: Any) -> Settings:
-    """Workers' settings: both emulators, PostgreSQL, quick polling, a 1 s reaper."""
-    settings = settings_for(
-        org,
-        data_dir,
-        database_url=database_url,
-        reaper_interval_seconds=1.0,
-        **sync,
-    )
+    """Workers' settings: both emulators, PostgreSQL, NetSuite limit 5, quick queue polling."""
+    settings = settings_for(org, data_dir, database_url=database_url, **sync)
     netsuite = settings.netsuite.model_copy(update={"concurrency_limit": 5, "max_attempts": 6})
     return settings.model_copy(update={"netsuite": netsuite})
 
 
 @contextmanager
 def workers(settings: Settings, count: int) -> Iterator[list[StartedProcess]]:
-    """``count`` ``dealbridge worker`` processes, ``w0`` … ``w<count-1>``, stopped after."""
+    """``count`` ``dealbridge worker`` processes, ``w0`` … ``w<count-1>``, stopped after.
+
+    Started at the same time (each takes seconds to import and launch on a busy machine). The
+    budget stays sound anyway: the last process to take its liveness lock sees all the others'
+    and waits a reaper pass and a half before taking deals, so every share is current by the time
+    all have printed their first line.
+    """
+    managers = [
+        dealbridge_process(["worker"], env=env_for(settings, DEALBRIDGE_EXECUTOR_ID=f"w{n}"))
+        for n in range(count)
+    ]
     with ExitStack() as stack:
-        started = [
-            stack.enter_context(
-                dealbridge_process(["worker"], env=env_for(settings, DEALBRIDGE_EXECUTOR_ID=f"w{n}"))
-            )
-            for n in range(count)
-        ]
-        yield started
+        with ThreadPoolExecutor(count) as pool:
+            entering = [pool.submit(manager.__enter__) for manager in managers]
+        failures = []
+        for manager, future in zip(managers, entering, strict=True):
+            if future.exception() is None:
+                stack.push(manager)
+            else:
+                failures.append(future.exception())
+        if failures:
+            raise RuntimeError(f"a worker did not start: {failures[0]}")
+        yield [future.result() for future in entering]
 
 
 @contextmanager
@@ -201,8 +211,9 @@ def overlaps(runs: list[RunRow]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for account_runs in by_account.values():
         ordered = sorted(account_runs, key=lambda run: run.started_at or datetime.min)
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
-            assert earlier.finished_at is not None and later.started_at is not None
+        for earlier, later in itertools.pairwise(ordered):
+            assert earlier.finished_at is not None
+            assert later.started_at is not None
             if later.started_at < earlier.finished_at:
                 found.append((earlier.workflow_id, later.workflow_id))
     return found
