@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -91,14 +95,36 @@ def run_calls(rig: Stack, runs: list[LedgerRun]) -> list[Call]:
     return [(c.system, c.method.upper(), c.path) for c in rig.calls([r.id for r in runs])]
 
 
+def touch(rig: Stack, opportunity_id: str) -> None:
+    """An unrelated edit (the description): a new ``SystemModstamp``, nothing a sync writes."""
+    body = {"Description": f"benchmark touch {secrets.token_hex(4)}"}
+    answer = rig.sf_rest("PATCH", f"/sobjects/Opportunity/{opportunity_id}", body)
+    if answer.status_code != HTTPStatus.NO_CONTENT:
+        raise RuntimeError(f"touching {opportunity_id}: {answer.status_code} {answer.text[:300]}")
+
+
+def sync_manually(rig: Stack, opportunity_id: str) -> None:
+    """``dealbridge sync OPP`` beside the running service, as a user types it (it queues)."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "dealbridge", "sync", opportunity_id],
+        env=rig.env,
+        cwd=rig.workdir,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"dealbridge sync failed: {done.stderr.decode()[-2000:]}")
+
+
 def resync(rig: Stack, deals: list[str], timeout: float) -> tuple[list[LedgerRun], dict[str, int]]:
     """Touch and manually re-sync unchanged deals; their runs and the emulators' deltas."""
     rig.control(rig.netsuite, "POST", "/stats/reset")
     sf_before = int(rig.sf_stats()["api_calls"])
     since = datetime.now(UTC)
     for deal in deals:
-        rig.touch(deal)
-        rig.sync_manually(deal)
+        touch(rig, deal)
+        sync_manually(rig, deal)
     runs = rig.wait_finished(deals, timeout, since=since)
     ns = rig.ns_stats()
     deltas = {
@@ -120,19 +146,22 @@ class Observed:
     resync_runs: list[LedgerRun]
     resync_counts: Counter[str]
     resync_emulators: dict[str, int]
+    resync_written: list[str]
 
 
 def observe(rig: Stack, deals: list[str], resync_deals: int, timeout: float) -> Observed:
     """The burst, then the unchanged re-sync of the first ``resync_deals`` deals."""
     burst = run_burst(rig, deals, timeout)
     runs_again, deltas = resync(rig, deals[:resync_deals], timeout)
+    calls_again = run_calls(rig, runs_again)
     return Observed(
         burst=burst,
         counts=classify(run_calls(rig, burst.runs)),
         per_run=[classify(run_calls(rig, [r])) for r in burst.runs],
         resync_runs=runs_again,
-        resync_counts=classify(run_calls(rig, runs_again)),
+        resync_counts=classify(calls_again),
         resync_emulators=deltas,
+        resync_written=sorted(filter(None, (record_key(m, path) for _, m, path in calls_again))),
     )
 
 
@@ -171,13 +200,14 @@ def cross_check(seen: Observed) -> dict[str, Any]:
 
 
 def resync_figures(seen: Observed) -> dict[str, Any]:
-    """What the unchanged re-sync did."""
+    """What the unchanged re-sync did, naming any record it wrote (it should write none)."""
     again, runs = seen.resync_counts, seen.resync_runs
     salesforce = again["salesforce_reads"] + again["salesforce_writes"]
     return {
         "deals": len(runs),
         "statuses": dict(Counter(r.status for r in runs)),
         "calls": dict(again),
+        "records_written": seen.resync_written,
         "salesforce_calls_per_deal": round(salesforce / max(1, len(runs)), 3),
         "salesforce_minimum_per_deal": RESYNC_SALESFORCE_MINIMUM,
         "emulators": seen.resync_emulators,

@@ -1,11 +1,10 @@
 """The benchmark rig: both emulators and ``dealbridge serve`` as real processes, and their gauges.
 
 Why real processes: the figures must describe what a user runs — the Outbound Message arrives
-over HTTP, the service's CPU is a separate process's CPU, and NetSuite's concurrency limit is
-enforced by another process, as in production. Everything is driven the way a person or a remote
-system would: deals are closed through the Salesforce REST API, the Outbound Message endpoint is
-registered through the emulator's control API, and outcomes are read from the ledger and from the
-emulators' statistics. Nothing reaches into a process's memory.
+over HTTP, the service's CPU is its own process's, NetSuite's limit is enforced by another
+process. Deals are closed through the Salesforce REST API, the Outbound Message endpoint is
+registered through the emulator's control API, and outcomes are read from the ledger and the
+emulators' statistics; nothing reaches into a process's memory.
 
 The ledger and DBOS's SQLite files are opened read-only with plain deferred reads: the ledger's own
 engine opens every transaction with ``BEGIN IMMEDIATE``, which would make the observer compete for
@@ -50,17 +49,7 @@ QUEUED_SQL = "SELECT count(*) FROM workflow_status WHERE status = 'ENQUEUED'"
 
 @dataclass(frozen=True)
 class StackOptions:
-    """How the rig is started.
-
-    Attributes:
-        netsuite_latency_ms: Added to each governed NetSuite request while it holds a slot.
-        jitter: Fraction of the NetSuite latency drawn uniformly either side (0.2 = ±20 %).
-        concurrency_limit: NetSuite's account limit, and the budget the service is configured with.
-        salesforce_latency_ms: Added to each Salesforce REST call.
-        deals_needed: Open, sound deals the generated org must offer.
-        seed: Seed of the generated org.
-        env: Further settings of the service, without the ``DEALBRIDGE_`` prefix.
-    """
+    """How the rig starts; the limit is also the service's budget, ``env`` its extra settings."""
 
     netsuite_latency_ms: float = 200.0
     jitter: float = 0.2
@@ -84,13 +73,10 @@ class Child:
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=cwd
         )
+        self.pid = self.process.pid
         self.info: dict[str, Any] = json.loads(self._first_line(args[:2]))
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    @property
-    def pid(self) -> int:
-        """The process id."""
-        return self.process.pid
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _first_line(self, name: list[str]) -> bytes:
         assert self.process.stdout is not None
@@ -117,6 +103,8 @@ class Child:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if hasattr(self, "_drainer"):
+            self._drainer.join(timeout=10)
         self.log.close()
 
 
@@ -206,13 +194,11 @@ class Stack:
 
     def ns_stats(self) -> dict[str, Any]:
         """NetSuite governance counters; ``total_requests`` excludes token requests."""
-        stats: dict[str, Any] = self.control(self.netsuite, "GET", "/stats")
-        return stats
+        return dict(self.control(self.netsuite, "GET", "/stats"))
 
     def sf_stats(self) -> dict[str, Any]:
-        """Salesforce API usage counters."""
-        stats: dict[str, Any] = self.control(self.salesforce, "GET", "/stats")
-        return stats
+        """Salesforce API usage counters (``api_calls``; token requests apart)."""
+        return dict(self.control(self.salesforce, "GET", "/stats"))
 
     def in_flight_probe(self) -> Callable[[], float]:
         """A probe of NetSuite requests in flight, on its own connection (sampler thread)."""
@@ -252,21 +238,7 @@ class Stack:
                 raise RuntimeError(f"Salesforce refused to close deals: {refused[:3]}")
         return time.time()
 
-    def touch(self, opportunity_id: str) -> None:
-        """An unrelated edit: a new ``SystemModstamp``, nothing a sync would write."""
-        body = {"Description": f"benchmark touch {secrets.token_hex(4)}"}
-        _expect(self.sf_rest("PATCH", f"/sobjects/Opportunity/{opportunity_id}", body), 204)
-
     # -- the service -------------------------------------------------------------------------
-
-    def sync_manually(self, opportunity_id: str) -> None:
-        """``dealbridge sync OPP`` beside the running service (it queues the deal for it)."""
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "dealbridge", "sync", opportunity_id],
-            env=self.env, cwd=self.workdir, capture_output=True, timeout=300, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"dealbridge sync failed: {done.stderr.decode()[-2000:]}")
 
     def queued(self) -> float:
         """Deals waiting in DBOS's queue (enqueued, not yet started)."""
@@ -274,23 +246,27 @@ class Stack:
             return float(connection.execute(text(QUEUED_SQL)).scalar_one())
 
     def runs(self, opportunity_ids: list[str], since: datetime | None = None) -> list[LedgerRun]:
-        """The runs of these deals received at or after ``since``, oldest first."""
-        query = select(Run).where(Run.opportunity_id.in_(opportunity_ids))
-        if since is not None:
-            query = query.where(Run.received_at >= since)
+        """The finished runs of these deals received at or after ``since``, oldest first."""
+        query = select(Run).where(Run.opportunity_id.in_(opportunity_ids), _finished(since))
         with Session(self.ledger) as session:
             return [_ledger_run(row) for row in session.scalars(query.order_by(Run.received_at))]
 
     def wait_finished(
         self, opportunity_ids: list[str], timeout: float, since: datetime | None = None
     ) -> list[LedgerRun]:
-        """Poll until each deal has a finished run (or ``timeout``); the finished runs."""
+        """Poll until each deal has a finished run (or ``timeout``); the finished runs.
+
+        The poll reads one column: whole runs carry the deal graph and the plan, and reading
+        a thousand of them twice a second would steal the CPU being measured.
+        """
         deadline, wanted = time.monotonic() + timeout, set(opportunity_ids)
-        while True:
-            finished = [r for r in self.runs(opportunity_ids, since) if r.finished_at]
-            if {r.opportunity_id for r in finished} >= wanted or time.monotonic() > deadline:
-                return finished
-            time.sleep(0.01 if len(wanted) == 1 else 0.5)
+        query = select(Run.opportunity_id).where(Run.opportunity_id.in_(wanted), _finished(since))
+        while time.monotonic() < deadline:
+            with Session(self.ledger) as session:
+                if set(session.scalars(query)) >= wanted:
+                    break
+            time.sleep(0.01 if len(wanted) == 1 else 1.0)
+        return self.runs(opportunity_ids, since)
 
     def open_errors(self, opportunity_ids: list[str]) -> int:
         """Active open errors of these deals."""
@@ -311,6 +287,11 @@ class Stack:
         return sorted(rows, key=lambda row: (row.at, row.id))
 
 
+def _finished(since: datetime | None) -> Any:
+    done = Run.finished_at.is_not(None)
+    return done if since is None else done & (Run.received_at >= since)
+
+
 def _ledger_run(row: Run) -> LedgerRun:
     return LedgerRun(
         row.id, row.opportunity_id, row.status, row.received_at, row.started_at,
@@ -320,10 +301,7 @@ def _ledger_run(row: Run) -> LedgerRun:
 
 def _expect(answer: httpx.Response, status: int) -> None:
     if answer.status_code != status:
-        request = answer.request
-        raise RuntimeError(
-            f"{request.method} {request.url}: {answer.status_code} {answer.text[:300]}"
-        )
+        raise RuntimeError(f"{answer.request.url}: {answer.status_code} {answer.text[:300]}")
 
 
 def _read_only(path: Path) -> Engine:
@@ -395,9 +373,9 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         stack.callback(rig.close)
         rig.won_candidates = candidates
         hook = service.info["url"] + service.info["outbound_message_path"].format(token=token)
-        endpoint = {"url": hook, "name": OUTBOUND_MESSAGE_NAME,
-                    "fields": list(OUTBOUND_MESSAGE_FIELDS)}  # fmt: skip
-        rig.control(sf, "POST", "/outbound/endpoints", endpoint)
+        fields = list(OUTBOUND_MESSAGE_FIELDS)
+        rig.control(sf, "POST", "/outbound/endpoints", {"url": hook, "fields": fields,
+                                                        "name": OUTBOUND_MESSAGE_NAME})  # fmt: skip
         yield rig
 
 

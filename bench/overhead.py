@@ -16,7 +16,7 @@ for the chart, with the number of deals waiting in DBOS's queue. psutil is not a
 ``/proc`` says all of this.
 
 CPU time is robust to other load on the machine (it counts only cycles the process got), but
-contention for caches and the GIL still costs cycles: on a shared machine this is an upper bound.
+contention for caches and cores still costs cycles: on a busy machine this is an upper bound.
 
 Run: ``.venv/bin/python -m bench.overhead`` (``--deals 200`` for a quick run).
 """
@@ -150,6 +150,7 @@ def draw(result: dict[str, Any]) -> Any:
                     label="deals queued")  # fmt: skip
         queued.set_ylabel("deals waiting in the queue")
         axes.legend(loc="upper right", fontsize=8)
+        queued.legend(loc="center right", fontsize=8)
         axes.set_title(
             f"{result['parameters']['deals']} deals at 0 ms latency: "
             f"{result['cpu_ms_per_deal']} CPU ms/deal (target 15, ratio {result['ratio']}), "

@@ -46,7 +46,8 @@ from dealbridge.cli.demo_view import ConsoleInfo, progress_view, summary_view
 from dealbridge.cli.serve import Service, bind, public_host
 from dealbridge.core.logs import configure_logging
 from dealbridge.db.session import engine_for, make_session_factory
-from dealbridge.errors import DealbridgeError
+from dealbridge.errors import ConfigError, DealbridgeError
+from dealbridge.sync.runtime import data_dir_in_use
 
 DEFAULT_STATE_DIR = Path(".dealbridge/demo")
 ORG_SEED = 1
@@ -272,7 +273,13 @@ def _trap_signals(run: DemoRun) -> None:
 
 
 def _fresh(state_dir: Path) -> Path:
-    """An empty state directory: every demo starts from a new org and an empty ledger."""
+    """An empty state directory: every demo starts from a new org and an empty ledger.
+
+    Raises:
+        ConfigError: A demo already runs there (emptying it would pull its state away).
+    """
+    if data_dir_in_use(state_dir / "data"):
+        raise ConfigError(f"another dealbridge demo is running on {state_dir}")
     shutil.rmtree(state_dir, ignore_errors=True)
     state_dir.mkdir(parents=True)
     return state_dir.resolve()

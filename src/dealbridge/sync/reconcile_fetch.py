@@ -121,8 +121,24 @@ class GraphBatch:
 
 def won_query(window: Window, after: Cursor | None, limit: int) -> Soql:
     """Step 1 of the module docstring: one page of won deals after ``after``."""
+    where, values = _won_where(window, after)
+    template = (
+        "SELECT Id, AccountId, SystemModstamp, CloseDate FROM Opportunity WHERE "
+        f"{where} ORDER BY CloseDate, Id LIMIT {{limit}}"
+    )
+    return soql(template, limit=limit, **values)
+
+
+def count_query(window: Window, after: Cursor | None = None) -> Soql:
+    """How many won deals of the window lie after ``after`` (a progress bar's total)."""
+    where, values = _won_where(window, after)
+    return soql(f"SELECT COUNT() FROM Opportunity WHERE {where}", **values)
+
+
+def _won_where(window: Window, after: Cursor | None) -> tuple[str, dict[str, Any]]:
+    """The condition (a template with named holes) and its values."""
     conditions = ["IsWon = true"]
-    values: dict[str, Any] = {"limit": limit}
+    values: dict[str, Any] = {}
     if window.since is not None:
         conditions.append("CloseDate >= {since}")
         values["since"] = window.since
@@ -133,12 +149,12 @@ def won_query(window: Window, after: Cursor | None, limit: int) -> Soql:
         conditions.append("(CloseDate > {day} OR (CloseDate = {day} AND Id > {after_id}))")
         values["day"] = date.fromisoformat(after.close_date)
         values["after_id"] = after.opportunity_id
-    template = (
-        "SELECT Id, AccountId, SystemModstamp, CloseDate FROM Opportunity WHERE "
-        + " AND ".join(conditions)
-        + " ORDER BY CloseDate, Id LIMIT {limit}"
-    )
-    return soql(template, **values)
+    return " AND ".join(conditions), values
+
+
+async def count_won(client: SalesforceClient, window: Window, after: Cursor | None = None) -> int:
+    """The number of won deals of the window after ``after`` (one call)."""
+    return (await client.query(count_query(window, after))).total_size
 
 
 async def won_page(

@@ -325,9 +325,16 @@ class Runtime:
 
 def runtime_is_running(settings: Settings) -> bool:
     """Whether a process holds this SQLite data directory (always False on PostgreSQL)."""
-    if not is_sqlite(settings):
-        return False
-    path = sqlite_lock_path(settings)
+    return is_sqlite(settings) and lock_is_held(sqlite_lock_path(settings))
+
+
+def data_dir_in_use(data_dir: Path) -> bool:
+    """Whether a process runs on the default SQLite state under ``data_dir``."""
+    return lock_is_held(data_dir / _LOCK_FILE)
+
+
+def lock_is_held(path: Path) -> bool:
+    """Whether another process holds the SQLite lock file ``path``."""
     if not path.exists():
         return False
     with path.open("a+", encoding="utf-8") as handle:
