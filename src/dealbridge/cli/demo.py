@@ -173,6 +173,9 @@ def demo(
     except DealbridgeError as error:
         typer.echo(f"error: {error.message}", err=True)
         code = 1
+    except OSError as error:  # the port is taken, most likely
+        typer.echo(f"error: {error.strerror or error} (try --port 0 for any free port)", err=True)
+        code = 1
     raise typer.Exit(code)
 
 

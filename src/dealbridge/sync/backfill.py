@@ -40,7 +40,7 @@ from sqlalchemy import select
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
 from dealbridge.connectors.salesforce.client import SalesforceClient
-from dealbridge.connectors.salesforce.limits import API_USAGE_GUARD
+from dealbridge.connectors.salesforce.limits import API_USAGE_GUARD, WorkKind
 from dealbridge.db.models import Run, Watermark
 from dealbridge.db.timestamps import utc_now
 from dealbridge.errors import RateLimitedError
@@ -50,12 +50,20 @@ from dealbridge.mapping.lookups import TableCache, load_lookups
 from dealbridge.mapping.preview import preview_from_snapshot
 from dealbridge.sync.ledger import WRITE_BACK_WATERMARK, Ledger
 from dealbridge.sync.reconcile import Enqueue
-from dealbridge.sync.reconcile_fetch import Cursor, Window, WonDeal, count_won, fetch_graphs, won_page
-from dealbridge.sync.reconcile_ledger import IDS_PER_QUERY, RunOutcome, wait_for_runs
+from dealbridge.sync.reconcile_fetch import (
+    Cursor,
+    Window,
+    WonDeal,
+    count_won,
+    fetch_graphs,
+    won_page,
+)
+from dealbridge.sync.reconcile_ledger import RunOutcome, wait_for_runs
 from dealbridge.sync.stamps import salesforce_instant
 from dealbridge.sync.triggers import trigger_info, workflow_id_for
 
 TRIGGER = "backfill"
+WORK: WorkKind = "backfill"  # what the Salesforce usage guard is asked about
 JOB_PREFIX = "backfill:"
 PAGE_SIZE = 200
 
@@ -145,13 +153,13 @@ async def run_backfill(
         await asyncio.to_thread(save_cursor, ledger, job, None)
     cursor = await asyncio.to_thread(read_cursor, ledger, job)
     summary = BackfillSummary(job, cursor=cursor.text() if cursor else None)
-    salesforce.guard(TRIGGER)
+    salesforce.guard(WORK)
     summary.total = await count_won(salesforce, window, cursor)
     shown.started(summary.total)
     queued: list[str] = []
     try:
         while True:
-            salesforce.guard(TRIGGER)
+            salesforce.guard(WORK)
             page = await won_page(salesforce, window, cursor, page_size)
             if not page:
                 break
@@ -289,13 +297,13 @@ async def dry_run_backfill(
     """
     shown = progress or _Silent()
     summary = DryRunSummary()
-    salesforce.guard(TRIGGER)
+    salesforce.guard(WORK)
     summary.total = await count_won(salesforce, window)
     shown.started(summary.total)
     lookups = await load_lookups(engine.flow, netsuite, cache=cache)
     cursor: Cursor | None = None
     while True:
-        salesforce.guard(TRIGGER)
+        salesforce.guard(WORK)
         page = await won_page(salesforce, window, cursor, page_size)
         if not page:
             break
@@ -330,7 +338,6 @@ def _count_plan(plan: Any, records: dict[Any, dict[str, Any]], summary: DryRunSu
 
 
 __all__ = [
-    "IDS_PER_QUERY",
     "BackfillProgress",
     "BackfillSummary",
     "DryRunSummary",

@@ -68,7 +68,7 @@ from dealbridge.sync.reconcile_fetch import (
     still_won,
 )
 from dealbridge.sync.reconcile_ledger import forget_records, ledger_owners
-from dealbridge.sync.reconcile_money import money_findings
+from dealbridge.sync.reconcile_money import money_findings, planned_intervals
 from dealbridge.sync.reconcile_netsuite import bounded, read_intervals, read_lookalikes, read_ours
 from dealbridge.sync.reconcile_report import Item, Report
 from dealbridge.sync.triggers import opportunity_id18, trigger_info
@@ -162,9 +162,7 @@ async def read_actual(netsuite: NetSuiteClient, expectation: Expectation) -> Act
     types = [t for t in expectation.types() if expectation.prefixes.get(t)]
 
     def scan(record_type: str) -> Callable[[], Awaitable[dict[str, Any]]]:
-        columns = columns_of(
-            expectation.records[key] for key in expectation.keys_of(record_type)
-        )
+        columns = columns_of(expectation.records[key] for key in expectation.keys_of(record_type))
         prefixes = expectation.prefixes[record_type]
         return lambda: read_ours(netsuite, record_type, prefixes, columns)
 
@@ -224,17 +222,22 @@ async def _out_of_scope(
 async def _intervals(
     netsuite: NetSuiteClient, expectation: Expectation, actual: Actual
 ) -> dict[str, list[dict[str, Any]]]:
-    ids = [
-        internal
-        for key in expectation.keys_of(SUBSCRIPTION_TYPE)
-        if (internal := actual.internal_id(key)) is not None
-    ]
-    return await read_intervals(netsuite, ids) if ids else {}
+    """The price intervals of every planned subscription NetSuite holds."""
+    expected: dict[str, int] = {}
+    for key in expectation.keys_of(SUBSCRIPTION_TYPE):
+        internal = actual.internal_id(key)
+        if internal is not None:
+            payload = expectation.records[key][-1].operation.payload
+            expected[internal] = planned_intervals(payload)
+    return await read_intervals(netsuite, expected) if expected else {}
 
 
 def plan_repairs(reconciliation: Reconciliation) -> list[Repair]:
-    """The deals to re-sync for the missing and drifted records, each record under its latest
-    planning deal (re-syncing one deal writes a record shared with others)."""
+    """The deals to re-sync for the missing and drifted records.
+
+    Each record goes under the latest deal that plans it: re-syncing one deal writes a record
+    shared with others.
+    """
     by_deal: dict[str, list[RecordKey]] = {}
     for item in reconciliation.report.repairable():
         if item.record_type is None or item.external_id is None or not item.opportunities:

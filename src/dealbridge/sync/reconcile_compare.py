@@ -96,7 +96,9 @@ def drift_items(expectation: Expectation, actual: Actual) -> list[Item]:
     return items
 
 
-def closest_differences(variants: list[Variant], row: Row, actual: Actual) -> tuple[Difference, ...]:
+def closest_differences(
+    variants: list[Variant], row: Row, actual: Actual
+) -> tuple[Difference, ...]:
     """Nothing when any variant matches; else the differences of the closest (latest on ties)."""
     best: tuple[Difference, ...] | None = None
     for variant in variants:

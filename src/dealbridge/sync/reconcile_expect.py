@@ -128,13 +128,16 @@ def plan_deal(
     expected = DealExpectation(deal, graph, plan, currency=deal_currency(graph, engine))
     if not plan.ok:
         reasons = "; ".join(violation.message for violation in plan.errors)
-        expected.problem = f"The flow refuses this deal, so NetSuite holds nothing for it: {reasons}"
+        expected.problem = f"The flow refuses this deal, so NetSuite holds nothing: {reasons}"
     return expected
 
 
 def deal_currency(graph: DealGraph, engine: FlowEngine) -> str:
-    """The deal's currency as the flow's ``currency`` view has it (``deal_views``): the first
-    ``CurrencyIsoCode`` of quote, opportunity and account, else ``const.default_currency``."""
+    """The deal's currency as the flow's ``currency`` view has it (``deal_views``).
+
+    The first ``CurrencyIsoCode`` of quote, opportunity and account, else the flow's
+    ``const.default_currency``.
+    """
     quote = graph.quote.currency_iso_code if graph.quote is not None else None
     for code in (quote, graph.opportunity.currency_iso_code, graph.account.currency_iso_code):
         if code and code.strip():

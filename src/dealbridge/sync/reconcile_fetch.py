@@ -122,8 +122,9 @@ class GraphBatch:
 def won_query(window: Window, after: Cursor | None, limit: int) -> Soql:
     """Step 1 of the module docstring: one page of won deals after ``after``."""
     where, values = _won_where(window, after)
+    # Only fixed conditions with placeholders are spliced in; soql() quotes every value.
     template = (
-        "SELECT Id, AccountId, SystemModstamp, CloseDate FROM Opportunity WHERE "
+        "SELECT Id, AccountId, SystemModstamp, CloseDate FROM Opportunity WHERE "  # noqa: S608
         f"{where} ORDER BY CloseDate, Id LIMIT {{limit}}"
     )
     return soql(template, limit=limit, **values)
@@ -132,7 +133,7 @@ def won_query(window: Window, after: Cursor | None, limit: int) -> Soql:
 def count_query(window: Window, after: Cursor | None = None) -> Soql:
     """How many won deals of the window lie after ``after`` (a progress bar's total)."""
     where, values = _won_where(window, after)
-    return soql(f"SELECT COUNT() FROM Opportunity WHERE {where}", **values)
+    return soql(f"SELECT COUNT() FROM Opportunity WHERE {where}", **values)  # noqa: S608
 
 
 def _won_where(window: Window, after: Cursor | None) -> tuple[str, dict[str, Any]]:

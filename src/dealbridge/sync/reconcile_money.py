@@ -3,7 +3,7 @@
 Method (documented in ``docs/reconciliation.md``). A subscription is valued from its price
 intervals with the flow's arithmetic:
 
-    value = Σ quantity × price × (1 − discount / 100) × periods
+    value = Σ quantity * price * (1 - discount / 100) * periods
 
 ``price`` is the per-unit value of the interval's price plan for one billing period, ``discount``
 a percent, and ``periods`` the billing periods in the subscription's term: term months (start
@@ -12,7 +12,7 @@ date to the day after the end date) divided by the months of the interval's freq
 
 Three figures per deal, all in the deal's currency:
 
-- ``salesforce`` — the primary quote's ``SBQQ__NetAmount__c`` (Σ net unit price × quantity ×
+- ``salesforce`` — the primary quote's ``SBQQ__NetAmount__c`` (Σ net unit price * quantity *
   term / 12 over its lines, as CPQ computes it);
 - ``planned`` — the same formula over the subscriptions and price plans the flow plans now;
 - ``netsuite`` — the same formula over the price intervals NetSuite holds (``price`` is the
@@ -86,7 +86,8 @@ class DealMoney:
     def finding(self) -> Item | None:
         """A ``money`` item when NetSuite's value is off (module docstring), else None."""
         if self.netsuite.problem:
-            return self._item(f"The NetSuite subscriptions cannot be valued: {self.netsuite.problem}.")
+            problem = self.netsuite.problem
+            return self._item(f"The NetSuite subscriptions cannot be valued: {problem}.")
         if self.planned.problem is None:
             gap = self.netsuite.value - self.planned.value
             allowed = CENT * (self.netsuite.intervals + 1)
@@ -196,6 +197,11 @@ def planned_value(plan: SyncPlan, key: RecordKey) -> Valuation:
     return total
 
 
+def planned_intervals(payload: Mapping[str, Any]) -> int:
+    """How many price intervals a planned subscription has."""
+    return len(_items(payload.get("priceInterval")))
+
+
 def interval_value(
     quantity: Decimal | None,
     price: Decimal | None,
@@ -203,7 +209,7 @@ def interval_value(
     frequency: object,
     months: Decimal | None,
 ) -> Valuation:
-    """``quantity × price × (1 − discount/100) × periods`` (NetSuite's defaults: 1 and 0)."""
+    """``quantity * price * (1 - discount/100) * periods`` (NetSuite's defaults: 1 and 0)."""
     units = Decimal(1) if quantity is None else quantity
     periods = billing_periods(str(frequency or ""), months)
     if price is None or periods is None:

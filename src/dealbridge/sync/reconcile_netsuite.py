@@ -8,9 +8,10 @@ Three kinds of read, each a few queries of up to 1,000 rows per page (contracts/
   (missing), present with other values (drift), and present but planned by no won deal
   (orphans). Its cost is one call per 1,000 of our records of the type, whatever the window.
 - ``read_intervals`` — the price intervals of given subscriptions (``subscriptionpriceinterval``,
-  ``WHERE subscription IN (…)``, 1,000 ids per query) for the money check.
+  ``WHERE subscription IN (…)``), grouped so each query fills one page, for the money check.
 - ``read_lookalikes`` — customers or contacts *without* our prefix whose lower-cased name or
-  e-mail is one of ours: ``LOWER(name) IN (≤1000) OR LOWER(email) IN (≤1000)`` per query.
+  e-mail is one of ours: all of them when they are few, else by IN lists of our names and
+  e-mails (a ``COUNT`` query picks the cheaper).
 
 A table SuiteQL refuses (a custom record type nothing was written to yet: the emulator then has
 no such table; a column our payload names but the table lacks) is read again with ``id`` and
@@ -21,12 +22,20 @@ SuiteQL gives them — lower-case columns, text or numbers, references as intern
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Protocol, TypeVar
 
 import structlog
 
-from dealbridge.connectors.netsuite.suiteql import MAX_IN_LIST, Row, sql_identifier, sql_in_list
+from dealbridge.connectors.netsuite.models import SUITEQL_MAX_PAGE
+from dealbridge.connectors.netsuite.suiteql import (
+    MAX_IN_LIST,
+    Row,
+    as_int,
+    sql_identifier,
+    sql_in_list,
+)
 from dealbridge.connectors.netsuite.suiteql import sql_literal as literal
 from dealbridge.errors import RemoteRejectedError
 
@@ -52,9 +61,12 @@ class SuiteQLSource(Protocol):
     ) -> AsyncIterator[Row]:
         """Every row of a table in key order, across pages."""
 
+    async def suiteql_all(self, query: str) -> list[Row]:
+        """Every row of a query, across pages."""
+
 
 def like_prefix(prefix: str) -> str:
-    """``externalid LIKE '<prefix>%' ESCAPE '\\'`` with ``%``, ``_`` and ``\\`` escaped."""
+    """``externalid LIKE '<prefix>%' ESCAPE`` backslash, with ``%``, ``_`` and it escaped."""
     escaped = prefix.replace(_ESCAPE, _ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
     return f"externalid LIKE {literal(escaped + '%')} ESCAPE {literal(_ESCAPE)}"
 
@@ -84,22 +96,43 @@ async def read_ours(
 
 
 async def read_intervals(
-    netsuite: SuiteQLSource, subscription_ids: Iterable[str]
+    netsuite: SuiteQLSource, expected: Mapping[str, int]
 ) -> dict[str, list[Row]]:
-    """Price interval rows by subscription internal id (1,000 subscriptions per query)."""
-    ids = sorted({str(value) for value in subscription_ids}, key=_numeric_first)
-    chunks = [ids[start : start + MAX_IN_LIST] for start in range(0, len(ids), MAX_IN_LIST)]
+    """Price interval rows by subscription internal id.
+
+    ``expected`` is each subscription's planned number of intervals: subscriptions are grouped
+    so that a query should return one full page (``interval_chunks``), since every page costs a
+    call whatever its size.
+    """
 
     async def one(chunk: list[str]) -> list[Row]:
         where = f"subscription IN {sql_in_list(_numbers(chunk))}"
         found = await _rows_or_none(netsuite, list(INTERVAL_COLUMNS), INTERVAL_TABLE, where)
         return found or []
 
+    chunks = interval_chunks(expected)
     by_subscription: dict[str, list[Row]] = {}
-    for rows in await bounded([lambda chunk=chunk: one(chunk) for chunk in chunks]):
+    for rows in await bounded([partial(one, chunk) for chunk in chunks]):
         for row in rows:
             by_subscription.setdefault(str(row.get("subscription")), []).append(row)
     return by_subscription
+
+
+def interval_chunks(expected: Mapping[str, int], page: int = SUITEQL_MAX_PAGE) -> list[list[str]]:
+    """Subscription ids in groups of at most ``MAX_IN_LIST`` whose rows fill about one page."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    rows = 0
+    for subscription in sorted(expected, key=_numeric_first):
+        count = max(1, expected[subscription])
+        if current and (rows + count > page or len(current) >= MAX_IN_LIST):
+            chunks.append(current)
+            current, rows = [], 0
+        current.append(subscription)
+        rows += count
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 async def read_lookalikes(
@@ -111,27 +144,51 @@ async def read_lookalikes(
 ) -> list[Row]:
     """Records of a type without our prefix whose ``columns`` (name, e-mail) match ``values``.
 
-    Both are compared lower-cased and trimmed; each query carries up to 1,000 of each.
+    Both compare lower-cased and trimmed. Whichever costs fewer calls: when the records without
+    our prefix fit in as many pages as the IN lists would need, all of them are read and matched
+    here (one ``COUNT`` query decides); else ``LOWER(name) IN (…) OR LOWER(email) IN (…)`` with
+    up to 1,000 of each per query.
     """
     names, emails = (sorted({v.strip().lower() for v in group if v.strip()}) for group in values)
     table = sql_identifier(record_type.lower())
-    name_column, email_column = (sql_identifier(column) for column in columns)
-    select = ["id", "externalid", name_column, email_column]
-    count = max(len(names), len(emails))
+    select = ["id", "externalid", *(sql_identifier(column) for column in columns)]
+    in_queries = -(-max(len(names), len(emails)) // MAX_IN_LIST)
+    foreign = await _count(netsuite, table, not_ours(prefixes))
+    if foreign is not None and foreign <= in_queries * SUITEQL_MAX_PAGE:
+        rows = await _rows_or_none(netsuite, select, table, not_ours(prefixes)) or []
+        wanted = (set(names), set(emails))
+        return [row for row in rows if _matches(row, columns, wanted)]
+    starts = range(0, in_queries * MAX_IN_LIST, MAX_IN_LIST)
 
     async def one(start: int) -> list[Row]:
         tests = [
-            f"LOWER({column}) IN {sql_in_list(group[start : start + MAX_IN_LIST])}"
-            for column, group in ((name_column, names), (email_column, emails))
+            f"LOWER({sql_identifier(column)}) IN {sql_in_list(group[start : start + MAX_IN_LIST])}"
+            for column, group in zip(columns, (names, emails), strict=True)
             if group[start : start + MAX_IN_LIST]
         ]
         where = f"({not_ours(prefixes)}) AND ({' OR '.join(tests)})"
         return await _rows_or_none(netsuite, select, table, where) or []
 
-    starts = range(0, count, MAX_IN_LIST)
-    found = await bounded([lambda start=start: one(start) for start in starts])
+    found = await bounded([partial(one, start) for start in starts])
     unique = {str(row["id"]): row for rows in found for row in rows}
     return [unique[key] for key in sorted(unique, key=_numeric_first)]
+
+
+def _matches(row: Row, columns: tuple[str, str], wanted: tuple[set[str], set[str]]) -> bool:
+    return any(
+        str(row.get(column) or "").strip().lower() in values
+        for column, values in zip(columns, wanted, strict=True)
+    )
+
+
+async def _count(netsuite: SuiteQLSource, table: str, where: str) -> int | None:
+    """``COUNT(*)`` of a condition, or None when NetSuite refuses the query."""
+    query = f"SELECT COUNT(*) AS found FROM {table} WHERE {where}"  # noqa: S608 - checked/escaped
+    try:
+        rows = await netsuite.suiteql_all(query)
+    except RemoteRejectedError:
+        return None
+    return as_int(rows[0].get("found")) if rows else 0
 
 
 async def bounded(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:

@@ -76,7 +76,7 @@ class Item:
         opportunities: The won deals concerned (those whose plan holds the record).
         differences: Drift only: each differing field.
         amounts: Money only: ``currency``, ``salesforce`` (the quote), ``planned`` (the
-            flow), ``netsuite``, ``difference`` (NetSuite − quote) and ``rounding`` (planned −
+            flow), ``netsuite``, ``difference`` (NetSuite - quote) and ``rounding`` (planned -
             quote), as decimal strings (``reconcile_money``).
     """
 

@@ -39,25 +39,44 @@ _FIRST_NETSUITE_ID = 100_000
 _SEED_CHUNK = 2000
 
 
-def won_template(seed: int, deals: int) -> Rows:
-    """The won deals of a generated org with every record they need (primary quotes only)."""
+def won_template(seed: int, deals: int, *, single_package: bool = False) -> Rows:
+    """The won deals of a generated org with every record they need (primary quotes only).
+
+    ``single_package`` keeps only deals whose quote has one top-level line (one subscription):
+    smaller NetSuite tables, for a test whose cost grows with them.
+    """
     org = generate_org(seed, deals, today=TODAY).records
-    won = [row for row in org["Opportunity"] if row["IsWon"]]
-    opportunity_ids = {row["Id"] for row in won}
-    quote_ids = {row["SBQQ__PrimaryQuote__c"] for row in won}
-    roles = [r for r in org["OpportunityContactRole"] if r["OpportunityId"] in opportunity_ids]
-    quotes = [q for q in org["SBQQ__Quote__c"] if q["Id"] in quote_ids]
-    accounts = {row["AccountId"] for row in won}
+    tops: dict[str, int] = {}
+    for line in org["SBQQ__QuoteLine__c"]:
+        if line.get("SBQQ__RequiredBy__c") is None:
+            tops[line["SBQQ__Quote__c"]] = tops.get(line["SBQQ__Quote__c"], 0) + 1
+    won = [
+        row
+        for row in org["Opportunity"]
+        if row["IsWon"] and (not single_package or tops.get(row["SBQQ__PrimaryQuote__c"]) == 1)
+    ]
+    return _used_by(org, won)
+
+
+def _used_by(rows: Rows, opportunities: list[dict[str, Any]]) -> Rows:
+    """The opportunities, their primary quotes, lines, roles, accounts and contacts; products."""
+    ids = {row["Id"] for row in opportunities}
+    quotes = {row["SBQQ__PrimaryQuote__c"] for row in opportunities}
+    accounts = {row["AccountId"] for row in opportunities}
     return {
-        "Account": [a for a in org["Account"] if a["Id"] in accounts],
-        "Contact": [c for c in org["Contact"] if c["AccountId"] in accounts],
-        "Product2": org["Product2"],
-        "SBQQ__ProductOption__c": org["SBQQ__ProductOption__c"],
-        "Opportunity": won,
-        "OpportunityContactRole": roles,
-        "SBQQ__Quote__c": quotes,
-        "SBQQ__QuoteLine__c": [ln for ln in org["SBQQ__QuoteLine__c"] if ln["SBQQ__Quote__c"] in quote_ids],
+        "Account": _where(rows["Account"], "Id", accounts),
+        "Contact": _where(rows["Contact"], "AccountId", accounts),
+        "Product2": rows["Product2"],
+        "SBQQ__ProductOption__c": rows["SBQQ__ProductOption__c"],
+        "Opportunity": opportunities,
+        "OpportunityContactRole": _where(rows["OpportunityContactRole"], "OpportunityId", ids),
+        "SBQQ__Quote__c": _where(rows["SBQQ__Quote__c"], "Id", quotes),
+        "SBQQ__QuoteLine__c": _where(rows["SBQQ__QuoteLine__c"], "SBQQ__Quote__c", quotes),
     }
+
+
+def _where(rows: list[dict[str, Any]], name: str, values: set[str]) -> list[dict[str, Any]]:
+    return [row for row in rows if row.get(name) in values]
 
 
 def cloned_org(template: Rows, count: int) -> Rows:
@@ -105,17 +124,7 @@ def _tagged(name: str, row: dict[str, Any], copy: int) -> dict[str, Any]:
 
 def _first_deals(rows: Rows, count: int) -> Rows:
     """Only the first ``count`` opportunities and what they use."""
-    keep = rows["Opportunity"][:count]
-    ids = {row["Id"] for row in keep}
-    quotes = {row["SBQQ__PrimaryQuote__c"] for row in keep}
-    accounts = {row["AccountId"] for row in keep}
-    rows["Opportunity"] = keep
-    rows["OpportunityContactRole"] = [r for r in rows["OpportunityContactRole"] if r["OpportunityId"] in ids]
-    rows["SBQQ__Quote__c"] = [q for q in rows["SBQQ__Quote__c"] if q["Id"] in quotes]
-    rows["SBQQ__QuoteLine__c"] = [ln for ln in rows["SBQQ__QuoteLine__c"] if ln["SBQQ__Quote__c"] in quotes]
-    rows["Account"] = [a for a in rows["Account"] if a["Id"] in accounts]
-    rows["Contact"] = [c for c in rows["Contact"] if c["AccountId"] in accounts]
-    return rows
+    return _used_by(rows, rows["Opportunity"][:count])
 
 
 def load_salesforce(control_url: str, rows: Rows) -> None:

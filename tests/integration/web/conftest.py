@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,3 +79,9 @@ def ledger(app: FastAPI) -> sessionmaker[Session]:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True)
+def fresh_structlog() -> None:
+    """Start from structlog's defaults (another test may have left it on a closed stream)."""
+    structlog.reset_defaults()

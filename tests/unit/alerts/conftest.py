@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from dealbridge.db.migrate import upgrade
@@ -27,3 +28,9 @@ def ledger(tmp_path: Path, alerts_ledger_template: Path) -> Iterator[sessionmake
     engine = make_engine(f"sqlite:///{path}")
     yield make_session_factory(engine)
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def fresh_structlog() -> None:
+    """Start from structlog's defaults (another test may have left it on a closed stream)."""
+    structlog.reset_defaults()
