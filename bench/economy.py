@@ -120,16 +120,16 @@ def sync_manually(rig: Stack, opportunity_id: str) -> None:
 def resync(rig: Stack, deals: list[str], timeout: float) -> tuple[list[LedgerRun], dict[str, int]]:
     """Touch and manually re-sync unchanged deals; their runs and the emulators' deltas."""
     rig.control(rig.netsuite, "POST", "/stats/reset")
-    sf_before = int(rig.sf_stats()["api_calls"])
+    sf_before = int(rig.stats(rig.salesforce)["api_calls"])
     since = datetime.now(UTC)
     for deal in deals:
         touch(rig, deal)
         sync_manually(rig, deal)
     runs = rig.wait_finished(deals, timeout, since=since)
-    ns = rig.ns_stats()
+    ns = rig.stats(rig.netsuite)
     deltas = {
         "netsuite_requests": int(ns["total_requests"]) - int(ns["responses_429"]),
-        "salesforce_api_calls": int(rig.sf_stats()["api_calls"]) - sf_before,
+        "salesforce_api_calls": int(rig.stats(rig.salesforce)["api_calls"]) - sf_before,
         "harness_salesforce_calls": len(deals),  # the touches
         "cli_salesforce_calls": len(deals),  # `dealbridge sync` reads the trigger facts
     }

@@ -6,10 +6,9 @@ process. Deals are closed through the Salesforce REST API, the Outbound Message 
 registered through the emulator's control API, and outcomes are read from the ledger and the
 emulators' statistics; nothing reaches into a process's memory.
 
-The ledger and DBOS's SQLite files are opened read-only with plain deferred reads: the ledger's own
-engine opens every transaction with ``BEGIN IMMEDIATE``, which would make the observer compete for
-the write lock the service needs. ``Sampler`` runs any probe on a clock: NetSuite requests in
-flight from ``/__emulator__/stats``, deals queued in DBOS, the service's memory (``overhead``).
+The ledger and DBOS's SQLite files are opened read-only with plain deferred reads: the ledger's
+own engine begins every transaction with ``BEGIN IMMEDIATE``, which would make the observer take
+the write lock the service needs. CPU time and memory come from ``/proc`` (no psutil).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_FIELDS, OUTBOUND_MESSAGE_NAME
@@ -44,7 +43,6 @@ COLLECTION_MAX = 200  # records per sObject Collections call (contracts/salesfor
 WON_CANDIDATES_PER_DEAL = 0.55  # the seed org offers ~0.6 open, sound, quoted deals per opportunity
 CLOSED_WON = "Closed Won"
 API_PATH = "/services/data/v65.0"
-QUEUED_SQL = "SELECT count(*) FROM workflow_status WHERE status = 'ENQUEUED'"
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,34 @@ class Child:
         self.log.close()
 
 
-# -- sampling ------------------------------------------------------------------------------------
+def parse_proc_stat_ticks(stat: str) -> int:
+    """User + system clock ticks from ``/proc/<pid>/stat``; every thread of the process counts.
+
+    The command name (field 2) may hold spaces and parentheses, so fields are counted from the
+    last ``)``: utime and stime are fields 14 and 15 of proc(5), the 12th and 13th after it.
+    """
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def parse_proc_status_kib(status: str, key: str) -> int:
+    """A ``kB`` line of ``/proc/<pid>/status`` (``VmHWM`` = peak resident set, ``VmRSS`` = now)."""
+    for line in status.splitlines():
+        name, _, value = line.partition(":")
+        if name == key:
+            return int(value.split()[0])
+    raise KeyError(f"{key} is not in the status file")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) the process has used so far."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    return parse_proc_stat_ticks(stat) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_kib(pid: int, key: str = "VmHWM") -> int:
+    """Peak (``VmHWM``) or current (``VmRSS``) resident memory of the process, KiB."""
+    return parse_proc_status_kib(Path(f"/proc/{pid}/status").read_text(encoding="ascii"), key)
 
 
 class Sampler:
@@ -146,9 +171,6 @@ class Sampler:
             self._stop.wait(max(0.0, tick - time.monotonic()))
 
 
-# -- the rig -------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class LedgerRun:
     """What the benchmarks read of one run."""
@@ -157,10 +179,7 @@ class LedgerRun:
     opportunity_id: str
     status: str
     received_at: datetime
-    started_at: datetime | None
     finished_at: datetime | None
-    latency_ms: int | None
-    records_written: int
     plan: dict[str, Any] | None
     step_timings: list[dict[str, Any]]
 
@@ -184,27 +203,15 @@ class Stack:
         self.ledger.dispose()
         self.dbos.dispose()
 
-    # -- emulators ---------------------------------------------------------------------------
-
     def control(self, child: Child, method: str, path: str, body: Any = None) -> Any:
         """An emulator's control API (``/__emulator__``)."""
         answer = self.http.request(method, child.info["control_url"] + path, json=body)
         _expect(answer, 200)
         return answer.json()
 
-    def ns_stats(self) -> dict[str, Any]:
-        """NetSuite governance counters; ``total_requests`` excludes token requests."""
-        return dict(self.control(self.netsuite, "GET", "/stats"))
-
-    def sf_stats(self) -> dict[str, Any]:
-        """Salesforce API usage counters (``api_calls``; token requests apart)."""
-        return dict(self.control(self.salesforce, "GET", "/stats"))
-
-    def in_flight_probe(self) -> Callable[[], float]:
-        """A probe of NetSuite requests in flight, on its own connection (sampler thread)."""
-        client = httpx.Client(timeout=HTTP_TIMEOUT_SECONDS)
-        url = self.netsuite.info["control_url"] + "/stats"
-        return lambda: float(client.get(url).json()["in_flight"])
+    def stats(self, child: Child) -> dict[str, Any]:
+        """An emulator's counters; neither counts token requests as calls."""
+        return dict(self.control(child, "GET", "/stats"))
 
     def sf_rest(self, method: str, path: str, body: Any = None) -> httpx.Response:
         """A Salesforce REST call as a user's tool makes it (a session of its own)."""
@@ -237,13 +244,6 @@ class Stack:
             if refused := [r for r in answer.json() if not r.get("success")]:
                 raise RuntimeError(f"Salesforce refused to close deals: {refused[:3]}")
         return time.time()
-
-    # -- the service -------------------------------------------------------------------------
-
-    def queued(self) -> float:
-        """Deals waiting in DBOS's queue (enqueued, not yet started)."""
-        with self.dbos.connect() as connection:
-            return float(connection.execute(text(QUEUED_SQL)).scalar_one())
 
     def runs(self, opportunity_ids: list[str], since: datetime | None = None) -> list[LedgerRun]:
         """The finished runs of these deals received at or after ``since``, oldest first."""
@@ -294,8 +294,8 @@ def _finished(since: datetime | None) -> Any:
 
 def _ledger_run(row: Run) -> LedgerRun:
     return LedgerRun(
-        row.id, row.opportunity_id, row.status, row.received_at, row.started_at,
-        row.finished_at, row.latency_ms, row.records_written, row.plan, list(row.step_timings),
+        row.id, row.opportunity_id, row.status, row.received_at, row.finished_at, row.plan,
+        list(row.step_timings),
     )  # fmt: skip
 
 

@@ -24,49 +24,17 @@ Run: ``.venv/bin/python -m bench.overhead`` (``--deals 200`` for a quick run).
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from bench.harness import Sampler, running_stack
+from bench.harness import Sampler, cpu_seconds, memory_kib, running_stack
 from bench.results_io import add_output_arguments, document, per_second, publish, summary
 from bench.throughput import add_stack_arguments, parameters, run_burst, stack_options
 
 NAME = "overhead"
 TARGET_CPU_MS_PER_DEAL = 15.0
 MEMORY_HZ = 4.0
-
-
-def parse_proc_stat_ticks(stat: str) -> int:
-    """User + system clock ticks from ``/proc/<pid>/stat``; every thread of the process counts.
-
-    The command name (field 2) may hold spaces and parentheses, so fields are counted from the
-    last ``)``: utime and stime are fields 14 and 15 of proc(5), the 12th and 13th after it.
-    """
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def parse_proc_status_kib(status: str, key: str) -> int:
-    """A ``kB`` line of ``/proc/<pid>/status`` (``VmHWM`` = peak resident set, ``VmRSS`` = now)."""
-    for line in status.splitlines():
-        name, _, value = line.partition(":")
-        if name == key:
-            return int(value.split()[0])
-    raise KeyError(f"{key} is not in the status file")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) the process has used so far."""
-    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    return parse_proc_stat_ticks(stat) / os.sysconf("SC_CLK_TCK")
-
-
-def memory_kib(pid: int, key: str = "VmHWM") -> int:
-    """Peak (``VmHWM``) or current (``VmRSS``) resident memory of the process, KiB."""
-    return parse_proc_status_kib(Path(f"/proc/{pid}/status").read_text(encoding="ascii"), key)
 
 
 def cpu_ms_per_deal(cpu_seconds_used: float, deals: int) -> float:

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         found, params = measure_limit(args, limit)
         by_limit[str(limit)] = found
         deals_in_flight[str(limit)] = params.pop("service_deals_in_flight")
+        params.pop("service_netsuite_budget", None)
     points = [(int(k), v["deals_per_second"]) for k, v in by_limit.items()]
     params.update(concurrency_limit=list(args.limits), service_deals_in_flight=deals_in_flight)
     return document(

@@ -23,10 +23,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.harness import LedgerRun, Sampler, Stack, StackOptions, running_stack
+import httpx
+from sqlalchemy import text
+
+from bench.harness import LedgerRun, Sampler, Stack, StackOptions, cpu_seconds, running_stack
 from bench.results_io import add_output_arguments, document, per_second, publish, summary
 
 NAME = "throughput"
@@ -34,6 +38,7 @@ SUCCESS = frozenset({"synced", "unchanged"})
 IN_FLIGHT_HZ = 20.0
 QUEUED_HZ = 2.0
 GUESSED_CALLS_PER_DEAL = 25  # only to size the default timeout
+QUEUED_SQL = "SELECT count(*) FROM workflow_status WHERE status = 'ENQUEUED'"
 
 
 def ideal_deals_per_second(limit: int, calls_per_deal: float, latency_ms: float) -> float:
@@ -67,6 +72,7 @@ class Burst:
     netsuite: dict[str, Any]
     salesforce_calls: int
     open_errors: int
+    service_cpu_seconds: float
     in_flight: list[tuple[float, float]] = field(default_factory=list)
     queued: list[tuple[float, float]] = field(default_factory=list)
 
@@ -98,12 +104,30 @@ class Burst:
         return int(self.netsuite["total_requests"]) - int(self.netsuite["responses_429"])
 
 
+def in_flight_probe(rig: Stack) -> Callable[[], float]:
+    """NetSuite requests in flight, on a connection of its own (the sampler's thread)."""
+    client = httpx.Client(timeout=30)
+    url = rig.netsuite.info["control_url"] + "/stats"
+    return lambda: float(client.get(url).json()["in_flight"])
+
+
+def queued_probe(rig: Stack) -> Callable[[], float]:
+    """Deals waiting in DBOS's queue (enqueued, not started), read-only from its database."""
+
+    def queued() -> float:
+        with rig.dbos.connect() as connection:
+            return float(connection.execute(text(QUEUED_SQL)).scalar_one())
+
+    return queued
+
+
 def run_burst(rig: Stack, deals: list[str], timeout: float) -> Burst:
     """Close ``deals`` at once and wait for every outcome, sampling NetSuite and the queue."""
     rig.control(rig.netsuite, "POST", "/stats/reset")
-    sf_before = int(rig.sf_stats()["api_calls"])
-    in_flight = Sampler(rig.in_flight_probe(), IN_FLIGHT_HZ)
-    queued = Sampler(rig.queued, QUEUED_HZ)
+    sf_before = int(rig.stats(rig.salesforce)["api_calls"])
+    cpu_before = cpu_seconds(rig.service.pid)
+    in_flight = Sampler(in_flight_probe(rig), IN_FLIGHT_HZ)
+    queued = Sampler(queued_probe(rig), QUEUED_HZ)
     with in_flight, queued:
         sampling_began = started = time.time()
         rig.close_won(deals)
@@ -113,9 +137,10 @@ def run_burst(rig: Stack, deals: list[str], timeout: float) -> Burst:
         deals=deals,
         started=started,
         runs=runs,
-        netsuite=rig.ns_stats(),
-        salesforce_calls=int(rig.sf_stats()["api_calls"]) - sf_before,
+        netsuite=rig.stats(rig.netsuite),
+        salesforce_calls=int(rig.stats(rig.salesforce)["api_calls"]) - sf_before,
         open_errors=rig.open_errors(deals),
+        service_cpu_seconds=cpu_seconds(rig.service.pid) - cpu_before,
         in_flight=[(t - shift, v) for t, v in in_flight.samples],
         queued=[(t - shift, v) for t, v in queued.samples],
     )
@@ -142,6 +167,9 @@ def figures(burst: Burst, limit: int, latency_ms: float) -> dict[str, Any]:
         "mean_in_flight": round(statistics.fmean(busy), 2) if busy else None,
         "limit_utilisation": round(statistics.fmean(busy) / limit, 3) if busy else None,
         "netsuite_by_status": burst.netsuite["by_status"],
+        # is the machine the limit? the service's CPU per deal, and the cores it kept busy
+        "service_cpu_ms_per_deal": round(burst.service_cpu_seconds * 1000 / n, 1),
+        "service_cpu_cores": round(burst.service_cpu_seconds / burst.elapsed, 2),
     }
 
 
@@ -199,6 +227,7 @@ def parameters(args: argparse.Namespace, options: StackOptions, rig: Stack) -> d
         "seed": options.seed,
         "service_settings": options.env,
         "service_deals_in_flight": rig.service.info.get("deals_in_flight"),
+        "service_netsuite_budget": rig.service.info.get("netsuite_budget"),
         "trigger": "Outbound Message after sObject Collections PATCH StageName=Closed Won",
     }
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from dealbridge.cli.backfill import backfill
 from dealbridge.cli.db import db_app
 from dealbridge.cli.demo import demo
 from dealbridge.cli.emulate import emulate_app
 from dealbridge.cli.errors_cmd import errors_app
 from dealbridge.cli.flows import flows_app
+from dealbridge.cli.reconcile import reconcile_command
+from dealbridge.cli.replay import replay
 from dealbridge.cli.runs import runs_app
 from dealbridge.cli.serve import serve
 from dealbridge.cli.sync import sync
@@ -32,6 +35,9 @@ app.command("worker")(worker)
 app.command("serve")(serve)
 app.add_typer(runs_app, name="runs")
 app.add_typer(errors_app, name="errors")
+app.command("backfill")(backfill)
+app.command("reconcile")(reconcile_command)
+app.command("replay")(replay)
 
 
 if __name__ == "__main__":  # pragma: no cover

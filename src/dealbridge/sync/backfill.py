@@ -12,18 +12,21 @@ so a deal the live sync already took is not taken twice. Budgets:
 - NetSuite: nothing is written here. The ``deals`` queue runs the deals with its global
   concurrency, so a backfill shares NetSuite's concurrency budget with live deals.
 
-Resumable: after each page is durably queued, the cursor (the page's last ``(CloseDate, Id)``)
-moves forward in the ledger's ``watermarks`` table under ``backfill:<since>:<until>``. A killed
-backfill resumes after the last page it finished queueing; the deals of a page queued but not
-yet marked are queued again under the same workflow ids, which DBOS treats as no-ops.
+Resumable: the cursor (a page's last ``(CloseDate, Id)``) moves forward in the ledger's
+``watermarks`` table, under ``backfill:<since>:<until>``, once *every* deal of that page and the
+pages before it has an outcome. A killed backfill therefore re-reads only pages it had not
+finished; on them, a deal this job already queued is waited for, not queued again (its run, or
+its unchanged workflow id, names it) — and the worker that restarts finishes it from its last
+step (DBOS recovery). At most ``ahead`` deals wait for an outcome at a time, so the queue is fed
+as it drains rather than flooded.
 
 Skipped without being queued (so without a run and without NetSuite calls): a deal this backfill
-already queued (a run with ``trigger_ref`` = the job name), a deal whose ``SystemModstamp`` is
-the one our own write-back produced (it was synced and nothing changed since), and a deal whose
-workflow already has a run. A deal queued whose records have not changed is written nowhere:
-the workflow's payload hashes skip every unchanged record.
+already finished, a deal whose ``SystemModstamp`` is the one our own write-back produced (it was
+synced and nothing changed since), and a deal whose workflow already has a run (e.g. from the
+live sync). A deal queued whose records have not changed is written nowhere: the workflow's
+payload hashes skip every unchanged record.
 
-The summary counts outcomes read from the ledger's runs (``reconcile_ledger.wait_for_runs``):
+The summary counts outcomes read from the ledger's runs (``reconcile_ledger.finished_runs``):
 synced, unchanged, failed with reasons. ``dry_run_backfill`` plans each page instead and diffs
 it against NetSuite (``mapping.preview``), writing nothing — not even the cursor.
 """
@@ -31,24 +34,22 @@ it against NetSuite (``mapping.preview``), writing nothing — not even the curs
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from collections.abc import Iterable
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-from sqlalchemy import select
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
 from dealbridge.connectors.salesforce.client import SalesforceClient
 from dealbridge.connectors.salesforce.limits import API_USAGE_GUARD, WorkKind
-from dealbridge.db.models import Run, Watermark
-from dealbridge.db.timestamps import utc_now
+from dealbridge.core.records import RecordKey, SyncPlan
 from dealbridge.errors import RateLimitedError
 from dealbridge.mapping.current_state import read_current_state
 from dealbridge.mapping.engine import FlowEngine
 from dealbridge.mapping.lookups import TableCache, load_lookups
 from dealbridge.mapping.preview import preview_from_snapshot
-from dealbridge.sync.ledger import WRITE_BACK_WATERMARK, Ledger
+from dealbridge.sync.ledger import Ledger
 from dealbridge.sync.reconcile import Enqueue
 from dealbridge.sync.reconcile_fetch import (
     Cursor,
@@ -58,14 +59,22 @@ from dealbridge.sync.reconcile_fetch import (
     fetch_graphs,
     won_page,
 )
-from dealbridge.sync.reconcile_ledger import RunOutcome, wait_for_runs
-from dealbridge.sync.stamps import salesforce_instant
+from dealbridge.sync.reconcile_ledger import (
+    POLL_SECONDS,
+    RunOutcome,
+    finished_runs,
+    job_totals,
+    read_cursor,
+    save_cursor,
+    triage,
+)
 from dealbridge.sync.triggers import trigger_info, workflow_id_for
 
 TRIGGER = "backfill"
 WORK: WorkKind = "backfill"  # what the Salesforce usage guard is asked about
 JOB_PREFIX = "backfill:"
 PAGE_SIZE = 200
+AHEAD = 1000  # deals queued without an outcome at most: the queue is fed, not flooded
 
 
 class BackfillProgress(Protocol):
@@ -143,120 +152,133 @@ async def run_backfill(
     *,
     progress: BackfillProgress | None = None,
     page_size: int = PAGE_SIZE,
+    ahead: int = AHEAD,
     from_start: bool = False,
     wait_seconds: float | None = None,
 ) -> BackfillSummary:
-    """Queue every won deal of the window not yet handled, then wait for their outcomes."""
+    """Queue every won deal of the window not yet handled and wait for their outcomes.
+
+    At most ``ahead`` deals wait for an outcome at a time: the queue is fed, not flooded.
+    """
     shown = progress or _Silent()
     job = job_name(window)
     if from_start:
         await asyncio.to_thread(save_cursor, ledger, job, None)
-    cursor = await asyncio.to_thread(read_cursor, ledger, job)
-    summary = BackfillSummary(job, cursor=cursor.text() if cursor else None)
-    salesforce.guard(WORK)
-    summary.total = await count_won(salesforce, window, cursor)
-    shown.started(summary.total)
-    queued: list[str] = []
+    stored = await asyncio.to_thread(read_cursor, ledger, job)
+    cursor = Cursor.parse(stored) if stored else None
+    summary = BackfillSummary(job, cursor=stored)
+    pipeline = _Pipeline(ledger, job, summary, shown)
     try:
+        salesforce.guard(WORK)
+        summary.total = await count_won(salesforce, window, cursor)
+        shown.started(summary.total)
         while True:
+            await pipeline.settle(until_waiting=max(0, ahead - page_size))
             salesforce.guard(WORK)
             page = await won_page(salesforce, window, cursor, page_size)
             if not page:
                 break
-            queued += await _queue_page(page, ledger, enqueue, job, summary)
+            await pipeline.add(page, enqueue)
             cursor = page[-1].cursor
-            await asyncio.to_thread(save_cursor, ledger, job, cursor)
-            summary.cursor = cursor.text()
-            shown.listed(len(page))
             if len(page) < page_size:
                 break
     except RateLimitedError as error:
         if error.code != API_USAGE_GUARD:
             raise
         summary.paused = f"{error.user_message}; run the same command later to resume"
-    done = await wait_for_runs(ledger, queued, timeout=wait_seconds, on_progress=shown.finished)
-    summary.record(done.values())
+    await pipeline.settle(until_waiting=0, timeout=wait_seconds)
     summary.job_totals = await asyncio.to_thread(job_totals, ledger, job)
     return summary
 
 
-async def _queue_page(
-    page: list[WonDeal], ledger: Ledger, enqueue: Enqueue, job: str, summary: BackfillSummary
-) -> list[str]:
-    handled = await asyncio.to_thread(already_handled, ledger, page, job)
-    queued = []
-    for deal in page:
-        if deal.opportunity_id in handled:
-            summary.skipped += 1
-            continue
-        workflow_id = workflow_id_for(deal.opportunity_id, deal.system_modstamp)
-        info = trigger_info(
-            TRIGGER,
-            account_id=deal.account_id,
-            system_modstamp=deal.system_modstamp,
-            trigger_ref=job,
-        )
-        await enqueue(workflow_id, deal.opportunity_id, info)
-        queued.append(workflow_id)
-        summary.queued += 1
-    return queued
+@dataclass
+class _Page:
+    """A page of deals: where it ends, and the workflows still without an outcome."""
+
+    cursor: Cursor
+    waiting: set[str]
 
 
-def already_handled(ledger: Ledger, page: list[WonDeal], job: str) -> set[str]:
-    """The page's deals not to queue again (module docstring: skipped)."""
-    ids = [deal.opportunity_id for deal in page]
-    workflows = {workflow_id_for(deal.opportunity_id, deal.system_modstamp): deal for deal in page}
-    marks = [WRITE_BACK_WATERMARK + identifier for identifier in ids]
-    with ledger.session() as session:
-        by_job = session.scalars(
-            select(Run.opportunity_id).where(Run.trigger_ref == job, Run.opportunity_id.in_(ids))
-        )
-        handled = set(by_job)
-        started = session.scalars(select(Run.workflow_id).where(Run.workflow_id.in_(workflows)))
-        handled.update(workflows[workflow_id].opportunity_id for workflow_id in started)
-        rows = session.execute(
-            select(Watermark.name, Watermark.value).where(Watermark.name.in_(marks))
-        )
-        own = {name.removeprefix(WRITE_BACK_WATERMARK): value for name, value in rows}
-    for deal in page:
-        stamp = own.get(deal.opportunity_id)
-        if stamp is not None and salesforce_instant(stamp) == salesforce_instant(
-            deal.system_modstamp
-        ):
-            handled.add(deal.opportunity_id)
-    return handled
+class _Pipeline:
+    """Pages in flight; the cursor moves past a page once all its deals have an outcome."""
 
+    def __init__(
+        self, ledger: Ledger, job: str, summary: BackfillSummary, shown: BackfillProgress
+    ) -> None:
+        self.ledger = ledger
+        self.job = job
+        self.summary = summary
+        self.shown = shown
+        self.pages: deque[_Page] = deque()
+        self.finished = 0
 
-def read_cursor(ledger: Ledger, job: str) -> Cursor | None:
-    """Where the job stopped, or None before its first page."""
-    with ledger.session() as session:
-        row = session.get(Watermark, job)
-        return Cursor.parse(row.value) if row is not None else None
+    @property
+    def waiting(self) -> int:
+        """Deals queued (or found queued) without an outcome yet."""
+        return sum(len(page.waiting) for page in self.pages)
 
+    async def add(self, page: list[WonDeal], enqueue: Enqueue) -> None:
+        """Triage and queue one page (``reconcile_ledger.triage``)."""
+        deals = [(deal.opportunity_id, deal.system_modstamp) for deal in page]
+        ids = [workflow_id_for(opportunity, stamp) for opportunity, stamp in deals]
+        decided = await asyncio.to_thread(triage, self.ledger, deals, self.job, ids)
+        waiting: set[str] = set()
+        for deal, workflow_id in zip(page, ids, strict=True):
+            verdict = decided[deal.opportunity_id]
+            if verdict.action == "skip":
+                self.summary.skipped += 1
+            elif verdict.action == "wait" and verdict.workflow_id:
+                waiting.add(verdict.workflow_id)
+            else:
+                await enqueue(workflow_id, deal.opportunity_id, _trigger(deal, self.job))
+                waiting.add(workflow_id)
+                self.summary.queued += 1
+        self.pages.append(_Page(page[-1].cursor, waiting))
+        self.shown.listed(len(page))
+        await self._advance()
 
-def save_cursor(ledger: Ledger, job: str, cursor: Cursor | None) -> None:
-    """Move the job's cursor forward (never back); None forgets it (``--from-start``).
+    async def settle(self, *, until_waiting: int, timeout: float | None = None) -> None:
+        """Collect outcomes until at most ``until_waiting`` deals wait (or the timeout)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            await self._collect()
+            if self.waiting <= until_waiting:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(POLL_SECONDS)
 
-    Written directly as a ``watermarks`` row: ``db.watermarks`` only stores instants, and a
-    cursor is ``<CloseDate>/<Id>`` (still far within the row's 64 characters).
-    """
-    with ledger.session() as session:
-        row = session.get(Watermark, job)
-        if cursor is None:
-            if row is not None:
-                session.delete(row)
+    async def _collect(self) -> None:
+        pending = [workflow_id for page in self.pages for workflow_id in page.waiting]
+        if not pending:
             return
-        if row is None:
-            session.add(Watermark(name=job, value=cursor.text(), updated_at=utc_now()))
-        elif Cursor.parse(row.value) < cursor:
-            row.value, row.updated_at = cursor.text(), utc_now()
+        runs = await asyncio.to_thread(finished_runs, self.ledger, pending)
+        done = [run for run in runs.values() if run.finished]
+        self.summary.record(done)
+        finished = {run.workflow_id for run in done}
+        for page in self.pages:
+            page.waiting -= finished
+        self.finished += len(done)
+        self.shown.finished(self.finished)
+        await self._advance()
+
+    async def _advance(self) -> None:
+        """Move the cursor past every leading page that has all its outcomes."""
+        moved = None
+        while self.pages and not self.pages[0].waiting:
+            moved = self.pages.popleft().cursor
+        if moved is not None:
+            await asyncio.to_thread(save_cursor, self.ledger, self.job, moved.text())
+            self.summary.cursor = moved.text()
 
 
-def job_totals(ledger: Ledger, job: str) -> dict[str, int]:
-    """Runs of the whole job (every invocation) by status."""
-    with ledger.session() as session:
-        statuses = session.scalars(select(Run.status).where(Run.trigger_ref == job))
-        return dict(Counter(statuses))
+def _trigger(deal: WonDeal, job: str) -> dict[str, Any]:
+    return trigger_info(
+        TRIGGER,
+        account_id=deal.account_id,
+        system_modstamp=deal.system_modstamp,
+        trigger_ref=job,
+    )
 
 
 @dataclass
@@ -325,7 +347,9 @@ async def dry_run_backfill(
     return summary
 
 
-def _count_plan(plan: Any, records: dict[Any, dict[str, Any]], summary: DryRunSummary) -> None:
+def _count_plan(
+    plan: SyncPlan, records: Mapping[RecordKey, dict[str, Any]], summary: DryRunSummary
+) -> None:
     if not plan.ok:
         reasons = "; ".join(violation.message for violation in plan.errors)
         summary.blocked.append({"opportunity": plan.opportunity_id, "reason": reasons})

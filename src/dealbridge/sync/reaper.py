@@ -13,8 +13,8 @@ PostgreSQL (every ``sync.reaper_interval_seconds``):
 3. List ``PENDING`` workflows. For each other executor owning some of our application version,
    try its lock: held means alive, skip; free means dead: call
    ``DBOS._recover_pending_workflows([executor])`` while holding it, then release it.
-4. Report ``PENDING`` work older than ``sync.stale_pending_minutes`` once per workflow, and dead
-   executors of *other* versions once each (those need the deploy procedure, docs/operations.md).
+4. Report ``PENDING`` work older than ``sync.stale_pending_minutes``, once per workflow; work of
+   another application version gets the deploy procedure as advice (docs/operations.md).
 
 Why ``DBOS._recover_pending_workflows`` although private: it is what DBOS's own startup recovery
 and its former admin endpoint call; it re-enqueues (``PENDING`` → ``ENQUEUED``) each workflow on
@@ -23,7 +23,7 @@ and its ``UPDATE … WHERE status = 'PENDING' AND executor_id IN (…)`` only to
 executor still owns, so two reapers racing recover each workflow once. The public
 ``resume_workflow`` does not check the executor (a live one would run twice) and, without a
 queue name, drops the partition. The risk: a private API may change in any release — the
-``dbos`` dependency is pinned to the 3.4 series in ``pyproject.toml``, and
+``dbos`` dependency is pinned (``dbos==3.4.0`` in ``pyproject.toml``), and
 ``tests/integration/scaleout`` (SIGKILL of a worker) fails if it stops working. It recovers only
 workflows of the caller's application version, which is why deploys keep one old worker.
 

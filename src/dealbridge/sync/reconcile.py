@@ -22,21 +22,26 @@ Costs: Salesforce ~2 calls per 200 deals; NetSuite one call per 1,000 of our rec
 per type), per 1,000 price intervals and per 1,000 names/e-mails — never one per record. The
 report counts both (``calls``).
 
-``repair`` re-syncs the deals of missing and drifted records through the normal workflow: the
-ledger rows of those records are forgotten first (``reconcile_ledger.forget_records``) so the
-workflow's hash check lets them through; NetSuite is only ever written by the workflow's upserts.
-Orphans, duplicates, money and blocked deals are for a person: they are only reported.
+``repair`` re-syncs, through the normal workflow, the deals of missing and drifted records and
+the deals whose subscriptions NetSuite values otherwise than planned (money: drift inside the
+price intervals): the ledger rows of those records are forgotten first
+(``reconcile_ledger.forget_records``) so the workflow's hash check lets them through; NetSuite is
+only ever written by the workflow's upserts. Orphans, duplicates and blocked deals are for a
+person: they are only reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
 from dealbridge.connectors.netsuite.client import NetSuiteClient
 from dealbridge.connectors.salesforce.client import SalesforceClient
-from dealbridge.core.calls import CallRecord
+from dealbridge.core.calls import CallObserver, CallRecord
 from dealbridge.core.records import RecordKey
 from dealbridge.db.models import TRIGGERS
 from dealbridge.db.timestamps import utc_now
@@ -108,10 +113,16 @@ async def reconcile(
     ledger: Ledger | None = None,
     cache: TableCache | None = None,
     progress: Progress | None = None,
+    counter: CallCounter | None = None,
 ) -> Reconciliation:
-    """Compare the window's won deals with NetSuite (module docstring); writes nothing."""
+    """Compare the window's won deals with NetSuite (module docstring); writes nothing.
+
+    The report's ``calls`` come from ``counter`` when the clients report to one, else from the
+    calls collected while it runs (the runtime's clients, ``call_log.observe_call``).
+    """
     window = window or Window()
     say = progress or (lambda _stage: None)
+    before = counter.snapshot() if counter is not None else {}
     with collecting_calls() as calls:
         say("reading won deals")
         deals, graphs = await read_deals(salesforce, window, multi_currency)
@@ -133,7 +144,7 @@ async def reconcile(
             "records": len(set(expectation.records) | _held_keys(actual)),
             "price_intervals": money.intervals,
         },
-        calls=count_calls(calls),
+        calls=counter.since(before) if counter is not None else count_calls(calls),
     )
     return Reconciliation(report, expectation, actual)
 
@@ -233,23 +244,23 @@ async def _intervals(
 
 
 def plan_repairs(reconciliation: Reconciliation) -> list[Repair]:
-    """The deals to re-sync for the missing and drifted records.
+    """The deals to re-sync, each with the records to write again.
 
-    Each record goes under the latest deal that plans it: re-syncing one deal writes a record
-    shared with others.
+    A missing or drifted record goes under the latest deal that plans it (re-syncing one deal
+    writes a record shared with others); a ``money`` finding re-syncs its deal's subscriptions,
+    whose price intervals are replaced as planned.
     """
+    deals = reconciliation.expectation.deals
     by_deal: dict[str, list[RecordKey]] = {}
     for item in reconciliation.report.repairable():
-        if item.record_type is None or item.external_id is None or not item.opportunities:
+        if not item.opportunities or item.opportunities[-1] not in deals:
             continue
-        key = RecordKey(item.record_type, item.external_id)
-        by_deal.setdefault(item.opportunities[-1], []).append(key)
-    deals = reconciliation.expectation.deals
-    return [
-        Repair(deals[opportunity_id].deal, tuple(keys))
-        for opportunity_id, keys in by_deal.items()
-        if opportunity_id in deals
-    ]
+        owner = item.opportunities[-1]
+        if item.category == "money":
+            by_deal.setdefault(owner, []).extend(deals[owner].keys(SUBSCRIPTION_TYPE))
+        elif item.record_type is not None and item.external_id is not None:
+            by_deal.setdefault(owner, []).append(RecordKey(item.record_type, item.external_id))
+    return [Repair(deals[key].deal, tuple(dict.fromkeys(keys))) for key, keys in by_deal.items()]
 
 
 async def repair(
@@ -281,10 +292,48 @@ def count_calls(calls: Iterable[CallRecord]) -> dict[str, int]:
     """API calls per system, token requests left out."""
     counts: dict[str, int] = {}
     for call in calls:
-        if call.path.rstrip("/").endswith("/token"):
-            continue
-        counts[call.system] = counts.get(call.system, 0) + 1
+        if not is_token_call(call):
+            counts[call.system] = counts.get(call.system, 0) + 1
     return counts
+
+
+def is_token_call(call: CallRecord) -> bool:
+    """A request for an access token, not an API call."""
+    return call.path.rstrip("/").endswith("/token")
+
+
+class CallCounter:
+    """An ``on_call`` observer: counts API calls per system and passes each record on.
+
+    Args:
+        forward: Receives every record too (default: logged at debug level).
+    """
+
+    def __init__(self, forward: CallObserver | None = None) -> None:
+        self._forward = forward or _debug
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, record: CallRecord) -> None:
+        """Count one call (token requests left out)."""
+        if not is_token_call(record):
+            with self._lock:
+                self._counts[record.system] = self._counts.get(record.system, 0) + 1
+        self._forward(record)
+
+    def snapshot(self) -> dict[str, int]:
+        """Calls so far, per system."""
+        with self._lock:
+            return dict(self._counts)
+
+    def since(self, before: Mapping[str, int]) -> dict[str, int]:
+        """Calls made after ``before`` was taken."""
+        now = self.snapshot()
+        return {system: count - before.get(system, 0) for system, count in now.items()}
+
+
+def _debug(record: CallRecord) -> None:
+    structlog.get_logger("dealbridge.calls").debug("api_call", **record.as_dict())
 
 
 def _held_keys(actual: Actual) -> set[RecordKey]:

@@ -16,23 +16,29 @@ writes them again — through the normal upsert, never an edit of NetSuite from 
 Outcomes. ``finished_runs`` reads the runs of given workflow ids; ``wait_for_runs`` polls until
 every one has finished (or a timeout), which is how backfill and repair report synced / unchanged
 / failed without holding a DBOS handle (the work may run in another process).
+
+Backfill. ``triage`` decides per deal of a page whether to queue it, wait for it or skip it;
+``read_cursor``/``save_cursor`` keep each job's durable cursor in a ``watermarks`` row named after
+the job; ``job_totals`` counts a job's runs over every invocation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from dealbridge.connectors.netsuite.models import record_group
 from dealbridge.core.records import RecordKey
 from dealbridge.db import audit, synced
-from dealbridge.db.models import FINISHED_STATUSES, AuditEntry, Run, SyncError
-from dealbridge.sync.ledger import Ledger
+from dealbridge.db.models import FINISHED_STATUSES, AuditEntry, Run, SyncError, Watermark
+from dealbridge.db.timestamps import utc_now
+from dealbridge.db.watermarks import parse_instant
+from dealbridge.sync.ledger import WRITE_BACK_WATERMARK, Ledger
 from dealbridge.sync.reconcile_report import Report
 
 REPORT_ACTION = "reconcile.report"
@@ -112,11 +118,6 @@ def ledger_owners(ledger: Ledger, keys: Iterable[RecordKey]) -> dict[RecordKey, 
         return {key: row.opportunity_id for key, row in rows.items()}
 
 
-def group_of(key: RecordKey) -> str:
-    """The NetSuite record group of a key (customers and contacts share ``entity``)."""
-    return record_group(key.record_type)
-
-
 def finished_runs(ledger: Ledger, workflow_ids: Sequence[str]) -> dict[str, RunOutcome]:
     """The runs of ``workflow_ids`` that exist, with the reason of each failure."""
     found: dict[str, RunOutcome] = {}
@@ -161,3 +162,85 @@ async def wait_for_runs(
         run = found.get(key)
         done[key] = run or RunOutcome(key, key.split(":")[1] if ":" in key else "", "queued")
     return done
+
+
+# -- backfill -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What a backfill does with one deal of a page.
+
+    ``action`` is ``queue`` (not handled yet), ``wait`` (this job queued it and its run has not
+    finished: wait for ``workflow_id``), or ``skip`` (this job finished it, or it was synced and
+    has not changed since — its stamp is our own write-back's — or its workflow already ran).
+    """
+
+    action: str
+    workflow_id: str | None = None
+
+
+def triage(
+    ledger: Ledger, deals: Sequence[tuple[str, str]], job: str, workflow_ids: Sequence[str]
+) -> dict[str, Triage]:
+    """Triage a page for the backfill ``job``.
+
+    ``deals`` are ``(opportunity id, SystemModstamp)`` pairs and ``workflow_ids`` their
+    ``deal:`` workflow ids, in the same order.
+    """
+    ids = [opportunity for opportunity, _ in deals]
+    marks = [WRITE_BACK_WATERMARK + identifier for identifier in ids]
+    with ledger.session() as session:
+        by_job = session.execute(
+            select(Run.opportunity_id, Run.workflow_id, Run.status).where(
+                Run.trigger_ref == job, Run.opportunity_id.in_(ids)
+            )
+        ).all()
+        runs_started = select(Run.workflow_id).where(Run.workflow_id.in_(workflow_ids))
+        started = set(session.scalars(runs_started))
+        stamps = select(Watermark.name, Watermark.value).where(Watermark.name.in_(marks))
+        rows = session.execute(stamps)
+        own = {name.removeprefix(WRITE_BACK_WATERMARK): value for name, value in rows}
+    found: dict[str, Triage] = {}
+    for (opportunity, stamp), workflow_id in zip(deals, workflow_ids, strict=True):
+        mark = own.get(opportunity)
+        if workflow_id in started or (mark and parse_instant(mark) == parse_instant(stamp)):
+            found[opportunity] = Triage("skip")
+        else:
+            found[opportunity] = Triage("queue")
+    for opportunity, workflow_id, status in by_job:
+        finished = status in FINISHED_STATUSES
+        found[opportunity] = Triage("skip") if finished else Triage("wait", workflow_id)
+    return found
+
+
+def read_cursor(ledger: Ledger, job: str) -> str | None:
+    """The job's cursor text, or None before its first finished page."""
+    with ledger.session() as session:
+        row = session.get(Watermark, job)
+        return row.value if row is not None else None
+
+
+def save_cursor(ledger: Ledger, job: str, value: str | None) -> None:
+    """Set the job's cursor text, or forget it with None.
+
+    Written directly as a ``watermarks`` row: ``db.watermarks`` only stores instants, and a
+    backfill cursor is ``<CloseDate>/<Id>`` (well within the row's 64 characters). The caller
+    moves it forward only.
+    """
+    with ledger.session() as session:
+        row = session.get(Watermark, job)
+        if value is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(Watermark(name=job, value=value, updated_at=utc_now()))
+        else:
+            row.value, row.updated_at = value, utc_now()
+
+
+def job_totals(ledger: Ledger, job: str) -> dict[str, int]:
+    """The runs of a backfill job (every invocation of it) by status."""
+    with ledger.session() as session:
+        statuses = session.scalars(select(Run.status).where(Run.trigger_ref == job))
+        return dict(Counter(statuses))

@@ -10,8 +10,8 @@ Three kinds of read, each a few queries of up to 1,000 rows per page (contracts/
 - ``read_intervals`` — the price intervals of given subscriptions (``subscriptionpriceinterval``,
   ``WHERE subscription IN (…)``), grouped so each query fills one page, for the money check.
 - ``read_lookalikes`` — customers or contacts *without* our prefix whose lower-cased name or
-  e-mail is one of ours: all of them when they are few, else by IN lists of our names and
-  e-mails (a ``COUNT`` query picks the cheaper).
+  e-mail is one of ours: all of them read and matched here when they are few, else found by IN
+  lists of our names and e-mails.
 
 A table SuiteQL refuses (a custom record type nothing was written to yet: the emulator then has
 no such table; a column our payload names but the table lacks) is read again with ``id`` and
@@ -32,7 +32,6 @@ from dealbridge.connectors.netsuite.models import SUITEQL_MAX_PAGE
 from dealbridge.connectors.netsuite.suiteql import (
     MAX_IN_LIST,
     Row,
-    as_int,
     sql_identifier,
     sql_in_list,
 )
@@ -60,9 +59,6 @@ class SuiteQLSource(Protocol):
         page_size: int = ...,
     ) -> AsyncIterator[Row]:
         """Every row of a table in key order, across pages."""
-
-    async def suiteql_all(self, query: str) -> list[Row]:
-        """Every row of a query, across pages."""
 
 
 def like_prefix(prefix: str) -> str:
@@ -144,21 +140,18 @@ async def read_lookalikes(
 ) -> list[Row]:
     """Records of a type without our prefix whose ``columns`` (name, e-mail) match ``values``.
 
-    Both compare lower-cased and trimmed. Whichever costs fewer calls: when the records without
-    our prefix fit in as many pages as the IN lists would need, all of them are read and matched
-    here (one ``COUNT`` query decides); else ``LOWER(name) IN (…) OR LOWER(email) IN (…)`` with
-    up to 1,000 of each per query.
+    Both compare lower-cased and trimmed. Whichever costs fewer calls: the records without our
+    prefix are read and matched here as long as they fit in the pages the IN lists would take;
+    past that, ``LOWER(name) IN (…) OR LOWER(email) IN (…)`` with up to 1,000 of each per query.
     """
     names, emails = (sorted({v.strip().lower() for v in group if v.strip()}) for group in values)
     table = sql_identifier(record_type.lower())
     select = ["id", "externalid", *(sql_identifier(column) for column in columns)]
     in_queries = -(-max(len(names), len(emails)) // MAX_IN_LIST)
-    foreign = await _count(netsuite, table, not_ours(prefixes))
-    if foreign is not None and foreign <= in_queries * SUITEQL_MAX_PAGE:
-        rows = await _rows_or_none(netsuite, select, table, not_ours(prefixes)) or []
+    scanned = await _foreign(netsuite, select, table, prefixes, in_queries * SUITEQL_MAX_PAGE)
+    if scanned is not None:
         wanted = (set(names), set(emails))
-        return [row for row in rows if _matches(row, columns, wanted)]
-    starts = range(0, in_queries * MAX_IN_LIST, MAX_IN_LIST)
+        return [row for row in scanned if _matches(row, columns, wanted)]
 
     async def one(start: int) -> list[Row]:
         tests = [
@@ -169,9 +162,30 @@ async def read_lookalikes(
         where = f"({not_ours(prefixes)}) AND ({' OR '.join(tests)})"
         return await _rows_or_none(netsuite, select, table, where) or []
 
+    starts = range(0, in_queries * MAX_IN_LIST, MAX_IN_LIST)
     found = await bounded([partial(one, start) for start in starts])
     unique = {str(row["id"]): row for rows in found for row in rows}
     return [unique[key] for key in sorted(unique, key=_numeric_first)]
+
+
+async def _foreign(
+    netsuite: SuiteQLSource, select: list[str], table: str, prefixes: Sequence[str], limit: int
+) -> list[Row] | None:
+    """Every record without our prefix, or None once there are more than ``limit``."""
+    rows: list[Row] = []
+    iterator = netsuite.suiteql_by_key(select, table, not_ours(prefixes))
+    try:
+        async for row in iterator:
+            rows.append(row)
+            if len(rows) > limit:
+                return None
+    except RemoteRejectedError as error:
+        _log.info("reconcile_table_refused", table=table, error=error.message)
+    finally:
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()  # no further page is fetched
+    return rows
 
 
 def _matches(row: Row, columns: tuple[str, str], wanted: tuple[set[str], set[str]]) -> bool:
@@ -179,16 +193,6 @@ def _matches(row: Row, columns: tuple[str, str], wanted: tuple[set[str], set[str
         str(row.get(column) or "").strip().lower() in values
         for column, values in zip(columns, wanted, strict=True)
     )
-
-
-async def _count(netsuite: SuiteQLSource, table: str, where: str) -> int | None:
-    """``COUNT(*)`` of a condition, or None when NetSuite refuses the query."""
-    query = f"SELECT COUNT(*) AS found FROM {table} WHERE {where}"  # noqa: S608 - checked/escaped
-    try:
-        rows = await netsuite.suiteql_all(query)
-    except RemoteRejectedError:
-        return None
-    return as_int(rows[0].get("found")) if rows else 0
 
 
 async def bounded(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:

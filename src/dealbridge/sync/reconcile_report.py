@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CATEGORIES = ("missing", "drift", "orphan", "duplicate", "money", "blocked")
-REPAIRABLE = frozenset({"missing", "drift"})
+REPAIRABLE = frozenset({"missing", "drift", "money"})
 CSV_COLUMNS = (
     "category",
     "record_type",
@@ -145,7 +145,7 @@ class Report:
         return not self.items
 
     def repairable(self) -> list[Item]:
-        """The items ``--repair`` acts on (missing and drifted records)."""
+        """The items ``--repair`` acts on (missing and drifted records, money)."""
         return [item for item in self.items if item.category in REPAIRABLE]
 
     def to_json(self) -> dict[str, Any]:
