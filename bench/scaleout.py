@@ -26,6 +26,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,8 +174,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    # A directory of its own: two runs must never share the emulators' state files.
+    args.workdir = Path(tempfile.mkdtemp(prefix="run-", dir=args.workdir))
+    results: list[dict[str, Any]] = []
     with running_emulators(args.workdir / "emulators") as emulators:
-        results = [run_fleet(emulators, count, args) for count in args.workers]
+        for count in args.workers:
+            results.append(run_fleet(emulators, count, args))
+            print(json.dumps({k: results[-1][k] for k in SHOWN}), flush=True)
+            publish(results, args)  # after each count: a later failure keeps the earlier ones
+
+
+def publish(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Write ``scaleout.json`` (and the chart) for the counts measured so far."""
     base = results[0]["deals_per_second"]
     document = {
         "benchmark": "scaleout",
@@ -191,9 +202,6 @@ def main(argv: list[str] | None = None) -> None:
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "scaleout.json").write_text(json.dumps(document, indent=2) + "\n")
     chart(results, args.output_dir / "scaleout.png")
-    print(json.dumps({k: document[k] for k in ("ratio", "scaling")}))
-    for r in results:
-        print(json.dumps({k: r[k] for k in SHOWN}))
 
 
 if __name__ == "__main__":

@@ -311,6 +311,7 @@ class Settings(BaseSettings):
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
     executor_id: str | None = Field(
         default=None,
+        pattern=r"^[A-Za-z0-9._:-]{1,100}$",
         description="Stable id of this worker process (DBOS recovers only its own work); "
         "default on PostgreSQL <host>-<worker_slot>",
     )

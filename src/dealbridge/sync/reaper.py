@@ -211,6 +211,8 @@ class Reaper:
         finally:
             self._locks.unlock(executor_id)
         self.recovered_total += count
+        if count == 0:  # recovered meanwhile by another reaper, or rows of another application
+            return count
         _log.warning(
             "dead_executor_recovered",
             executor_id=executor_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from dealbridge.errors import ConfigError
 from dealbridge.settings import Settings
@@ -55,8 +56,11 @@ def test_sqlite_keeps_one_local_executor(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", ["", "has space", "x" * 101, "semi;colon"])
 def test_a_malformed_executor_id_is_refused(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(PydanticValidationError, match="executor_id"):
+        _settings(tmp_path, database_url=PG, executor_id=bad)
+    unchecked = _settings(tmp_path, database_url=PG).model_copy(update={"executor_id": bad})
     with pytest.raises(ConfigError, match="executor_id"):
-        executor_id_for(_settings(tmp_path, database_url=PG, executor_id=bad))
+        executor_id_for(unchecked)
 
 
 def test_the_lock_connection_speaks_plain_libpq() -> None:
