@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 from bench.__main__ import output_arguments
-from bench.overhead import (
-    cpu_ms_per_deal,
-    cpu_seconds,
-    memory_kib,
-    parse_proc_stat_ticks,
-    parse_proc_status_kib,
-)
+from bench.harness import cpu_seconds, memory_kib, parse_proc_stat_ticks, parse_proc_status_kib
+from bench.overhead import cpu_ms_per_deal
 from bench.results_io import per_second, percentile, summary
 
 # proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt

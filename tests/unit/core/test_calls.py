@@ -59,3 +59,18 @@ def test_backoff_stays_under_the_cap(attempt: int) -> None:
 
 def test_backoff_honours_retry_after_as_a_floor() -> None:
     assert backoff_delay(1, base=0.01, cap=30.0, retry_after=5.0) >= 5.0
+
+
+def test_logging_follows_a_replaced_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the sink used to be bound at configuration time and outlive its stream."""
+    import io
+    import sys
+
+    configure_logging("INFO", "json")
+    try:
+        replacement = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", replacement)
+        structlog.get_logger("t").info("after_swap")
+        assert "after_swap" in replacement.getvalue()
+    finally:
+        structlog.reset_defaults()
