@@ -99,6 +99,8 @@ def _figures(
         "slots_busy_max": max(samples, default=0),
         "responses_429": stats["responses_429"],
         "worker_cpu_ms_per_deal": round(cpu * 1000 / args.deals, 1),
+        # What the machine's cores could carry at that CPU cost, were they the workers' alone
+        "cpu_ceiling_deals_per_second": round((os.cpu_count() or 1) * args.deals / cpu, 2),
         "outcomes": outcomes,
         "ledger_statuses": _count(run.status for run in runs),
         "waves": _waves([run.plan for run in runs if run.plan]),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dealbridge.errors import ConfigError
+from dealbridge.mapping.expression_operators import one_step
 from dealbridge.mapping.expressions import (
     Expression,
     FunctionRegistry,
@@ -35,15 +36,14 @@ from dealbridge.mapping.value_text import display
 # Field kinds, as small ints: the engine dispatches on them for every field of every deal.
 VALUE, REF, CONST, RECORD_REF, SUBLIST = range(5)
 KIND_NAMES = ("value", "ref", "const", "record_ref", "sublist")
-# Two more ways to compute a field (``FieldStep``): a plain value's evaluator called inline, and
-# a field with a ``when`` condition, checked before anything else.
-PLAIN, GUARDED = 5, 6
+# How the engine's loop computes a field (``FieldStep``), besides the kinds above: a plain
+# value that is a one-step path read inline (``PATH``) or any other plain value's evaluator
+# called inline (``PLAIN``); ``SLOW`` is a field with a ``when`` or a nested name.
+PATH, PLAIN, SLOW = 5, 6, 7
 
-# ``(name, mode, inline, nested path, field)``: one field as the engine's loop reads it, every
-# part unpacked at once. ``mode`` is ``PLAIN`` (``inline`` is the expression's evaluator),
-# ``CONST`` (``inline`` is the value), ``GUARDED`` or the field's kind; the path is None for a
-# field that is not nested.
-FieldStep = tuple[str, int, Any, "tuple[str, ...] | None", "CompiledField"]
+# ``(name, mode, first, second, field)``: one field as the engine's loop reads it, unpacked at
+# once. ``PATH``: the root and the key; ``PLAIN``: the evaluator; ``CONST``: the value.
+FieldStep = tuple[str, int, Any, Any, "CompiledField"]
 
 
 class LoadedFlowLike(Protocol):
@@ -265,15 +265,17 @@ class CompiledFlow:
 
 def field_step(field: CompiledField) -> FieldStep:
     """How the engine computes ``field``: see ``FieldStep``."""
-    nested = field.path if field.nested else None
-    if field.when is not None:
-        return (field.name, GUARDED, None, nested, field)
+    if field.when is not None or field.nested:
+        return (field.name, SLOW, None, None, field)
     if field.plain:
         assert field.expression is not None  # noqa: S101 - plain fields have one
-        return (field.name, PLAIN, field.expression.fn, nested, field)
+        read = one_step(field.expression.path)
+        if read is not None:
+            return (field.name, PATH, read[0], read[1], field)
+        return (field.name, PLAIN, field.expression.fn, None, field)
     if field.kind == CONST:
-        return (field.name, CONST, field.const, nested, field)
-    return (field.name, field.kind, None, nested, field)
+        return (field.name, CONST, field.const, None, field)
+    return (field.name, VALUE if field.kind == REF else field.kind, None, None, field)
 
 
 def record_order(spec: FlowSpec) -> list[tuple[str, int]]:

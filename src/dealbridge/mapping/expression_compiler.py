@@ -14,7 +14,7 @@ the literal table names given to ``lookup``.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import Any
@@ -160,7 +160,13 @@ class Compiler:
         op = _ARITHMETIC[str(tree.data)]
         if left.is_constant != right.is_constant and _scalar(left) and _scalar(right):
             operand, fixed = (right, left) if left.is_constant else (left, right)
-            fn = ops.arithmetic_with(op, operand.fn, fixed.constant, fixed_left=left.is_constant)
+            fn = ops.arithmetic_with(
+                op,
+                operand.fn,
+                fixed.constant,
+                fixed_left=left.is_constant,
+                read=ops.one_step(operand.path),
+            )
             return Compiled(fn)
         fn = ops.arithmetic(op, left.fn, right.fn)
         return self._fold(fn, [left, right], tree)
@@ -313,8 +319,7 @@ def _caller(function: RegisteredFunction, args: list[Compiled]) -> Evaluator:
     fn = function.fn
     if function.wants_scope:
         if len(args) == 2 and args[0].is_constant and _scalar(args[0]):  # lookup('t', key)
-            table, key = args[0].constant, args[1].fn
-            return lambda scope: fn(scope, table, key(scope))
+            return _table_caller(fn, args[0].constant, args[1])
         fns = tuple(arg.fn for arg in args)
         return lambda scope: fn(scope, *[arg(scope) for arg in fns])
     if len(args) == 1:
@@ -339,3 +344,18 @@ def _pair_caller(fn: Callable[..., Any], first: Compiled, second: Compiled) -> E
         return lambda scope: fn(bound, evaluate(scope))
     left, right = first.fn, second.fn
     return lambda scope: fn(left(scope), right(scope))
+
+
+def _table_caller(fn: Callable[..., Any], table: Any, key: Compiled) -> Evaluator:
+    """``lookup('table', key)``: the scope, the literal table, the key (a path read inline)."""
+    read = ops.one_step(key.path)
+    if read is None:
+        evaluate = key.fn
+        return lambda scope: fn(scope, table, evaluate(scope))
+    root, step = read
+
+    def call(scope: Mapping[str, Any]) -> Any:
+        value = scope.get(root)
+        return fn(scope, table, value.get(step) if type(value) is dict else ops.step(value, step))
+
+    return call

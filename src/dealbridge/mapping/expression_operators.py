@@ -86,6 +86,16 @@ def path(root: str, keys: tuple[str | int, ...]) -> Evaluator:
 
         return path1
 
+    if len(keys) == 2:
+        first, second = keys
+
+        def path2(scope: Mapping[str, Any]) -> Any:
+            value = scope.get(root)
+            value = value.get(first) if type(value) is dict else step(value, first)
+            return value.get(second) if type(value) is dict else step(value, second)
+
+        return path2
+
     def path_n(scope: Mapping[str, Any]) -> Any:
         value = scope.get(root)
         for key in keys:
@@ -98,6 +108,16 @@ def path(root: str, keys: tuple[str | int, ...]) -> Evaluator:
         return value
 
     return path_n
+
+
+def one_step(path: tuple[str, tuple[str | int, ...]] | None) -> tuple[str, str | int] | None:
+    """``(root, key)`` of a path of one step (``line.code``), else None.
+
+    Closures built on such a path read it inline, saving a call on the commonest expressions.
+    """
+    if path is None or len(path[1]) != 1:
+        return None
+    return path[0], path[1][0]
 
 
 def attribute(base: Evaluator, key: str) -> Evaluator:
@@ -128,13 +148,30 @@ def arithmetic(op: Callable[[Any, Any], Any], left: Evaluator, right: Evaluator)
 
 
 def arithmetic_with(
-    op: Callable[[Any, Any], Any], operand: Evaluator, fixed: Any, *, fixed_left: bool
+    op: Callable[[Any, Any], Any],
+    operand: Evaluator,
+    fixed: Any,
+    *,
+    fixed_left: bool,
+    read: tuple[str, str | int] | None = None,
 ) -> Evaluator:
     """``arithmetic`` with one side a literal, bound now: ``'SFPP-' + line.key``, ``x * 12``.
 
-    Joining two texts, the usual way external ids are built, is tested first.
+    Joining two texts, the usual way external ids are built, is tested first; a text prefix
+    before a one-step path (``read``: its root and key) reads the path inline.
     """
     joins = op is operator.add and type(fixed) is str
+    if fixed_left and joins and read is not None:
+        root, key = read
+
+        def join_path(scope: Mapping[str, Any]) -> Any:
+            value = scope.get(root)
+            y = value.get(key) if type(value) is dict else step(value, key)
+            if type(y) is str:
+                return fixed + y
+            return combine(op, fixed, y)
+
+        return join_path
     if fixed_left:
 
         def run_left(scope: Mapping[str, Any]) -> Any:

@@ -34,14 +34,13 @@ from dealbridge.errors import DealbridgeError
 from dealbridge.mapping.expression_compiler import Compiled, Compiler
 from dealbridge.mapping.expression_errors import ExpressionError, TransformError
 from dealbridge.mapping.expression_grammar import parse
-from dealbridge.mapping.expression_operators import Evaluator
 from dealbridge.mapping.functions import (
     DEFAULT_FUNCTIONS,
     LOOKUP_SCOPE_KEY,
     FunctionRegistry,
     RegisteredFunction,
 )
-from dealbridge.mapping.template_text import merge_text, renderer, split_template
+from dealbridge.mapping.template_text import Part, merge_text, renderer, split_template
 from dealbridge.mapping.value_text import display
 
 __all__ = [
@@ -141,6 +140,11 @@ class Expression:
             _reraise(error, self.source, "expression")
 
     @property
+    def path(self) -> tuple[str, tuple[str | int, ...]] | None:
+        """``(root, keys)`` when the expression is a plain path (``line.code``), else None."""
+        return self._compiled.path
+
+    @property
     def names(self) -> frozenset[str]:
         """Top-level scope names read, e.g. ``{'account', 'const'}``."""
         return self._facts.names
@@ -180,7 +184,7 @@ class Template:
 
     __slots__ = ("_facts", "_parts", "_render", "fn", "source")
 
-    def __init__(self, source: str, parts: list[str | Evaluator], facts: _Facts) -> None:
+    def __init__(self, source: str, parts: list[Part], facts: _Facts) -> None:
         self.source = source
         self._parts = merge_text(parts)
         self._render = self.fn = renderer(self._parts)
@@ -347,7 +351,7 @@ def _stage(source: str, registry: FunctionRegistry, version: int) -> PipeStage:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _template(source: str, registry: FunctionRegistry, version: int) -> Template:
-    parts: list[str | Evaluator] = []
+    parts: list[Part] = []
     holes: list[_Facts] = []
     for piece in split_template(source):
         if isinstance(piece, str):
@@ -359,6 +363,6 @@ def _template(source: str, registry: FunctionRegistry, version: int) -> Template
         except ExpressionError as error:
             raise error.shifted(offset, source, "template") from None
         constant = compiled._compiled
-        parts.append(display(constant.constant) if constant.is_constant else compiled._fn)
+        parts.append(display(constant.constant) if constant.is_constant else compiled)
         holes.append(compiled._facts)
     return Template(source, parts, _Facts(holes))

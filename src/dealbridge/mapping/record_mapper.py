@@ -19,6 +19,7 @@ from dealbridge.core.records import PendingRef, RecordKey, SourceRecord, Violati
 from dealbridge.errors import ConfigError
 from dealbridge.mapping.compiled_flow import (
     CONST,
+    PATH,
     PLAIN,
     RECORD_REF,
     REF,
@@ -28,6 +29,7 @@ from dealbridge.mapping.compiled_flow import (
     CompiledRecord,
     FieldStep,
 )
+from dealbridge.mapping.expression_operators import step
 from dealbridge.mapping.expressions import Expression, ExpressionError, named_error
 from dealbridge.mapping.plan_order import DraftOperation
 from dealbridge.mapping.validate import Subject, check_value, run_checks
@@ -150,55 +152,68 @@ class DealRun:
         replace: tuple[str, ...],
     ) -> dict[str, Any]:
         payload: dict[str, Any] = {}
-        for name, mode, inline, nested, spec in steps:
+        for name, mode, first, second, spec in steps:  # modes by frequency
             try:
-                if mode == PLAIN:  # a value with no transforms, rules or condition: most fields
-                    value = inline(scope)
+                if mode == PATH:  # ``root.key``, read here as ``expression_operators.path``
+                    value = scope.get(first)
+                    value = value.get(second) if type(value) is dict else step(value, second)
                     if value is None:
                         continue
                 elif mode == CONST:
-                    value = inline
+                    value = first
+                elif mode == VALUE:
+                    value = self._value(spec, scope, subject, prefix)
+                    if value is _OMIT:
+                        continue
                 elif mode == RECORD_REF:
                     value = self._record_ref(spec, scope, subject, prefix, refs)
                     if value is _OMIT:
+                        continue
+                elif mode == PLAIN:
+                    value = first(scope)
+                    if value is None:
                         continue
                 elif mode == SUBLIST:
                     value = self._sublist(spec, scope, subject, prefix, refs, replace)
                     if value is _OMIT:
                         continue
                 else:
-                    value = self._computed(spec, scope, subject, prefix, refs, replace)
-                    if value is _OMIT:
-                        continue
+                    self._slow(spec, payload, scope, subject, prefix, refs, replace)
+                    continue
             except Exception as error:  # named, or re-raised, by _failed
                 self._failed(error, spec, subject, prefix)
                 continue
-            if nested is None:
-                payload[name] = value
-            else:
-                _set_nested(payload, nested, value)
+            payload[name] = value
         return payload
 
-    def _computed(
+    def _slow(
         self,
         spec: CompiledField,
+        payload: dict[str, Any],
         scope: Scope,
         subject: Subject,
         prefix: str,
         refs: set[int],
         replace: tuple[str, ...],
-    ) -> Any:
-        """A ``value`` or ``ref`` field, or any field with a ``when``: its value, or ``_OMIT``."""
+    ) -> None:
+        """A field with a ``when`` or a nested name (``addressBookAddress.city``), set here."""
         if spec.when is not None and not spec.when.evaluate(scope):
-            return _OMIT
+            return
         kind = spec.kind
-        if kind == VALUE or kind == REF:
-            return self._value(spec, scope, subject, prefix)
         if kind == CONST:
-            return spec.const
-        if kind == RECORD_REF:
-            return self._record_ref(spec, scope, subject, prefix, refs)
-        return self._sublist(spec, scope, subject, prefix, refs, replace)
+            value = spec.const
+        elif kind == VALUE or kind == REF:
+            value = self._value(spec, scope, subject, prefix)
+        elif kind == RECORD_REF:
+            value = self._record_ref(spec, scope, subject, prefix, refs)
+        else:
+            value = self._sublist(spec, scope, subject, prefix, refs, replace)
+        if value is _OMIT:
+            return
+        if spec.nested:
+            _set_nested(payload, spec.path, value)
+        else:
+            payload[spec.name] = value
 
     def _failed(self, error: Exception, spec: CompiledField, subject: Subject, prefix: str) -> None:
         """Report a field that could not be computed; errors that are not the data's re-raise.

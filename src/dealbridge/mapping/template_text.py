@@ -8,10 +8,10 @@ which is most external ids.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from dealbridge.mapping.expression_errors import ExpressionError
-from dealbridge.mapping.expression_operators import Evaluator
+from dealbridge.mapping.expression_operators import Evaluator, one_step, step
 from dealbridge.mapping.value_text import display
 
 
@@ -51,9 +51,25 @@ def _hole_end(source: str, position: int) -> int:
     return -1
 
 
-def merge_text(parts: list[str | Evaluator]) -> tuple[str | Evaluator, ...]:
+class Hole(Protocol):
+    """A compiled hole (an ``Expression``): its evaluator and, when it is a plain path, the path."""
+
+    @property
+    def fn(self) -> Evaluator:
+        """The evaluator."""
+
+    @property
+    def path(self) -> tuple[str, tuple[str | int, ...]] | None:
+        """``(root, keys)`` when the hole is a plain path, else None."""
+
+
+Part = str | Hole
+Renderer = Callable[[Mapping[str, Any]], str]
+
+
+def merge_text(parts: list[Part]) -> tuple[Part, ...]:
     """Adjacent text pieces joined, empty ones dropped."""
-    merged: list[str | Evaluator] = []
+    merged: list[Part] = []
     for part in parts:
         if isinstance(part, str) and merged and isinstance(merged[-1], str):
             merged[-1] += part
@@ -62,7 +78,7 @@ def merge_text(parts: list[str | Evaluator]) -> tuple[str | Evaluator, ...]:
     return tuple(merged)
 
 
-def renderer(parts: tuple[str | Evaluator, ...]) -> Callable[[Mapping[str, Any]], str]:
+def renderer(parts: tuple[Part, ...]) -> Renderer:
     """One closure for the whole template, specialised for the usual "prefix-{{ id }}"."""
     holes = [part for part in parts if not isinstance(part, str)]
     if not holes:
@@ -72,13 +88,17 @@ def renderer(parts: tuple[str | Evaluator, ...]) -> Callable[[Mapping[str, Any]]
         at = parts.index(holes[0])
         prefix = "".join(p for p in parts[:at] if isinstance(p, str))
         suffix = "".join(p for p in parts[at + 1 :] if isinstance(p, str))
-        return _one_hole(prefix, holes[0], suffix)
+        read = one_step(holes[0].path)
+        if read is not None and not suffix:
+            return _path_hole(prefix, *read)
+        return _one_hole(prefix, holes[0].fn, suffix)
+    pieces = tuple(part if isinstance(part, str) else part.fn for part in parts)
     return lambda scope: "".join(
-        [part if type(part) is str else display(part(scope)) for part in parts]  # type: ignore[operator]
+        [part if type(part) is str else display(part(scope)) for part in pieces]  # type: ignore[operator]
     )
 
 
-def _one_hole(prefix: str, hole: Evaluator, suffix: str) -> Callable[[Mapping[str, Any]], str]:
+def _one_hole(prefix: str, hole: Evaluator, suffix: str) -> Renderer:
     """``prefix{{ hole }}suffix``; a text value (the usual id) is used as it is."""
     if suffix:
         return lambda scope: prefix + display(hole(scope)) + suffix
@@ -88,3 +108,14 @@ def _one_hole(prefix: str, hole: Evaluator, suffix: str) -> Callable[[Mapping[st
         return prefix + (value if type(value) is str else display(value))
 
     return prefixed
+
+
+def _path_hole(prefix: str, root: str, key: str | int) -> Renderer:
+    """``prefix{{ root.key }}``, most external ids and source ids: the path read inline."""
+
+    def render(scope: Mapping[str, Any]) -> str:
+        value = scope.get(root)
+        value = value.get(key) if type(value) is dict else step(value, key)
+        return prefix + (value if type(value) is str else display(value))
+
+    return render

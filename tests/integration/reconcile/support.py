@@ -11,8 +11,11 @@ from typing import Any
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
 from dealbridge.connectors.salesforce.client import SalesforceClient
+from dealbridge.mapping.engine import FlowEngine
 from dealbridge.mapping.lookups import TableCache
+from dealbridge.settings import Settings
 from dealbridge.sync import Runtime
+from dealbridge.sync.ledger import Ledger
 from dealbridge.sync.reconcile import (
     CallCounter,
     Reconciliation,
@@ -39,7 +42,8 @@ class SyncedOrg:
 
     def reconcile(self, window: Window | None = None) -> Reconciliation:
         """A reconciliation with clients of its own (as the CLI makes them)."""
-        return reconcile_with(self.runtime, window)
+        runtime = self.runtime
+        return reconcile_with(runtime.settings, runtime.engine, runtime.ledger, window)
 
     def repair(self, result: Reconciliation, reference: str = "t1") -> dict[str, RunOutcome]:
         """Queue the repairs in this runtime and wait for them."""
@@ -80,10 +84,14 @@ def sync_all(runtime: Runtime) -> list[WonDeal]:
     return deals
 
 
-def reconcile_with(runtime: Runtime, window: Window | None = None) -> Reconciliation:
-    """Reconcile with fresh clients, the runtime's flow and ledger, and counted calls."""
+def reconcile_with(
+    settings: Settings,
+    engine: FlowEngine,
+    ledger: Ledger | None = None,
+    window: Window | None = None,
+) -> Reconciliation:
+    """Reconcile with fresh clients and lookup tables, counting the calls."""
     counter = CallCounter()
-    settings = runtime.settings
 
     async def go() -> Reconciliation:
         async with (
@@ -93,9 +101,9 @@ def reconcile_with(runtime: Runtime, window: Window | None = None) -> Reconcilia
             return await reconcile(
                 salesforce,
                 netsuite,
-                runtime.engine,
+                engine,
                 window=window,
-                ledger=runtime.ledger,
+                ledger=ledger,
                 cache=TableCache(),
                 counter=counter,
             )
