@@ -12,7 +12,6 @@ import asyncio
 import io
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -480,13 +479,14 @@ async def test_timeouts_fail_a_create_once_and_an_upsert_is_retried_until_it_pas
 
 
 @pytest.fixture
-def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+def json_logs() -> Iterator[io.StringIO]:
     """The product's JSON logging, written to a buffer; structlog is reset afterwards."""
     buffer = io.StringIO()
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    monkeypatch.setattr(sys, "stderr", buffer)
-    configure_logging("DEBUG", "json")
+    # The buffer is handed over explicitly: pytest re-installs its own sys.stderr between the
+    # setup and call phases, so patching sys.stderr here would be undone before the test runs.
+    configure_logging("DEBUG", "json", stream=buffer)
     try:
         yield buffer
     finally:

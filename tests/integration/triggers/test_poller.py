@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from dbos import DBOS
 
 from dealbridge.db import watermarks
@@ -36,6 +37,18 @@ def deal_runs(runtime: Runtime, opportunity_id: str) -> list[dict[str, Any]]:
 
 def sync_workflows() -> list[str]:
     return [w.workflow_id for w in DBOS.list_workflows(name="sync_deal", load_input=False)]
+
+
+@pytest.fixture(autouse=True)
+def seed_in_an_earlier_second(org: Emulators) -> None:
+    """Start each test in a later second than the seed.
+
+    The emulator stamps the seeded rows with the time of its reset, and the first poll's floor
+    is the second before its tick: a tick in the seed's own second would take the seeded won
+    deals for fresh wins (regression: CI picked up a seeded deal in two of these tests).
+    """
+    seeded = datetime.now(UTC)
+    wait_until(lambda: _second(datetime.now(UTC)) > _second(seeded), "the second after the seed")
 
 
 def test_the_first_poll_only_marks_where_it_starts(runtime: Runtime, org: Emulators) -> None:
