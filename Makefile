@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck imports unit contract bench clean venv
+.PHONY: demo test lint typecheck imports unit contract bench clean venv chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`, which
+# downloads). Installed here where we can (root with apt); elsewhere those tests skip, saying why.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "no /usr/bin/chromium and no root apt: browser tests will skip"; fi
 
 demo: $(STAMP)
 	$(BIN)/dealbridge demo
@@ -27,7 +36,7 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-test: lint typecheck imports
+test: lint typecheck imports chromium
 	$(BIN)/pytest
 
 unit: $(STAMP)
