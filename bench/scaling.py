@@ -55,14 +55,26 @@ def measure_limit(args: argparse.Namespace, limit: int) -> tuple[dict[str, Any],
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Every limit in turn; the efficiency of the extremes."""
+    """Every limit in turn; the efficiency of the extremes.
+
+    A limit whose rig fails (a process that would not start) is recorded under ``failed`` and
+    the others still count: each limit takes minutes, and one failure should not waste them.
+    """
     by_limit: dict[str, dict[str, Any]] = {}
+    failed: dict[str, str] = {}
+    params: dict[str, Any] = {"deals": args.deals}
     deals_in_flight: dict[str, Any] = {}
     for limit in args.limits:
-        found, params = measure_limit(args, limit)
+        try:
+            found, params = measure_limit(args, limit)
+        except RuntimeError as error:
+            failed[str(limit)] = str(error)
+            continue
         by_limit[str(limit)] = found
         deals_in_flight[str(limit)] = params.pop("service_deals_in_flight")
         params.pop("service_netsuite_budget", None)
+    if len(by_limit) < 2:
+        raise RuntimeError(f"fewer than two limits measured: {failed}")
     points = [(int(k), v["deals_per_second"]) for k, v in by_limit.items()]
     params.update(concurrency_limit=list(args.limits), service_deals_in_flight=deals_in_flight)
     return document(
@@ -74,6 +86,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         deals_per_second={k: v["deals_per_second"] for k, v in by_limit.items()},
         ideal_deals_per_second={k: v["ideal_deals_per_second"] for k, v in by_limit.items()},
         ratio_to_ideal={k: v["ratio_to_ideal"] for k, v in by_limit.items()},
+        failed=failed,
         samples=by_limit,
     )
 

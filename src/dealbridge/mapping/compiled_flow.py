@@ -14,12 +14,11 @@ of the flow (``{{ const.package_record_type }}``) instead of a literal repeated 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dealbridge.errors import ConfigError
-from dealbridge.mapping.expression_operators import one_step
 from dealbridge.mapping.expressions import (
     Expression,
     FunctionRegistry,
@@ -30,7 +29,7 @@ from dealbridge.mapping.expressions import (
     compile_template,
 )
 from dealbridge.mapping.spec import FieldSpec, FlowSpec, RecordSpec, StopSpec, SublistSpec
-from dealbridge.mapping.validate import CompiledCheck, CompiledRule, compile_rules
+from dealbridge.mapping.validate import CompiledCheck, CompiledRule, compile_rules, quick_check
 from dealbridge.mapping.value_text import display
 
 # Field kinds, as small ints: the engine dispatches on them for every field of every deal.
@@ -38,11 +37,13 @@ VALUE, REF, CONST, RECORD_REF, SUBLIST = range(5)
 KIND_NAMES = ("value", "ref", "const", "record_ref", "sublist")
 # How the engine's loop computes a field (``FieldStep``), besides the kinds above: a plain
 # value that is a one-step path read inline (``PATH``) or any other plain value's evaluator
-# called inline (``PLAIN``); ``SLOW`` is a field with a ``when`` or a nested name.
-PATH, PLAIN, SLOW = 5, 6, 7
+# called inline (``PLAIN``), a ``ref`` without transforms or rules (``PLAIN_REF``); ``SLOW``
+# is a field with a ``when`` or a nested name. ``VALUE`` is any other ``value`` or ``ref``.
+PATH, PLAIN, PLAIN_REF, SLOW = 5, 6, 7, 8
 
 # ``(name, mode, first, second, field)``: one field as the engine's loop reads it, unpacked at
-# once. ``PATH``: the root and the key; ``PLAIN``: the evaluator; ``CONST``: the value.
+# once. ``PATH``: the root and the key; ``PLAIN``, ``PLAIN_REF``: the evaluator; ``CONST``: the
+# value; ``VALUE``: the root and the key when the expression is a one-step path, else None.
 FieldStep = tuple[str, int, Any, Any, "CompiledField"]
 
 
@@ -76,7 +77,8 @@ class CompiledField:
     ``path`` is the name split at dots: ``addressBookAddress.city`` sets ``city`` inside the
     ``addressBookAddress`` object (a NetSuite subrecord); NetSuite field names have no dots.
     ``nested`` says whether there is more than one part. ``plain`` marks a ``VALUE`` field
-    without transforms or rules, which the engine evaluates inline.
+    without transforms or rules, which the engine evaluates inline; ``quick`` is the rules'
+    ``validate.quick_check``.
     """
 
     name: str
@@ -93,6 +95,7 @@ class CompiledField:
     target_key: Expression | None = None
     sublist: CompiledSublist | None = None
     plain: bool = False
+    quick: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +239,8 @@ class CompiledFlow:
         if self._foldable(expression) and not common["stages"] and not common["rules"]:
             return CompiledField(kind=CONST, const=self._fold(expression, kind), **common)
         plain = kind == VALUE and not common["stages"] and not common["rules"]
-        return CompiledField(kind=kind, expression=expression, plain=plain, **common)
+        quick = quick_check(common["rules"])
+        return CompiledField(kind=kind, expression=expression, plain=plain, quick=quick, **common)
 
     def _foldable(self, expression: Expression) -> bool:
         """Whether the value depends on the flow's constants only (``const.offset_unit``)."""
@@ -269,13 +273,20 @@ def field_step(field: CompiledField) -> FieldStep:
         return (field.name, SLOW, None, None, field)
     if field.plain:
         assert field.expression is not None  # noqa: S101 - plain fields have one
-        read = one_step(field.expression.path)
+        read = field.expression.read
         if read is not None:
             return (field.name, PATH, read[0], read[1], field)
         return (field.name, PLAIN, field.expression.fn, None, field)
     if field.kind == CONST:
         return (field.name, CONST, field.const, None, field)
-    return (field.name, VALUE if field.kind == REF else field.kind, None, None, field)
+    if field.kind == REF and not field.stages and not field.rules:
+        assert field.expression is not None  # noqa: S101 - ref fields have one
+        return (field.name, PLAIN_REF, field.expression.fn, None, field)
+    if field.kind == VALUE or field.kind == REF:
+        assert field.expression is not None  # noqa: S101 - value and ref fields have one
+        root, key = field.expression.read or (None, None)
+        return (field.name, VALUE, root, key, field)
+    return (field.name, field.kind, None, None, field)
 
 
 def record_order(spec: FlowSpec) -> list[tuple[str, int]]:

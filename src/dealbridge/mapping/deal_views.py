@@ -62,12 +62,13 @@ from typing import Any
 
 from dealbridge.mapping.deal_values import number, record, text
 from dealbridge.mapping.packages import (
+    LineFacts,
     LineTree,
     PackageBuilder,
     View,
     Walk,
     finish_package,
-    line_order,
+    quote_order,
 )
 
 Row = Mapping[str, Any]
@@ -83,11 +84,12 @@ def deal_views(graph: Row, constants: Row) -> dict[str, Any]:
     account = record(graph.get("account"))
     quote = graph.get("quote") if isinstance(graph.get("quote"), Mapping) else None
     raw_lines = graph.get("lines")
-    lines = sorted(
-        (ln for ln in raw_lines or () if isinstance(ln, Mapping)) if isinstance(raw_lines, list)
-        else (),
-        key=line_order,
-    )  # fmt: skip
+    facts = quote_order(
+        (ln for ln in raw_lines if type(ln) is dict or isinstance(ln, Mapping))
+        if isinstance(raw_lines, list)
+        else ()
+    )
+    lines = [line.row for line in facts]
     contacts = _contacts(graph.get("contact_roles"), quote or _EMPTY)
     currency = _currency(quote or _EMPTY, opportunity, account, constants)
     views: dict[str, Any] = {
@@ -102,7 +104,7 @@ def deal_views(graph: Row, constants: Row) -> dict[str, Any]:
     }
     price_term = number(constants.get("list_price_term_months")) or DEFAULT_PRICE_TERM_MONTHS
     builder = PackageBuilder(currency, quote or _EMPTY, price_term)
-    views.update(_line_views(lines, builder))
+    views.update(_line_views(facts, builder))
     views["billing_groups"] = _billing_groups(views["packages"], text(account.get("Id")))
     views["price_plans"] = _price_plans(views["packages"])
     return views
@@ -116,7 +118,7 @@ def _currency(quote: Row, opportunity: Row, account: Row, constants: Row) -> str
     return str(constants.get("default_currency") or DEFAULT_CURRENCY).upper()
 
 
-def _line_views(lines: Sequence[Row], builder: PackageBuilder) -> dict[str, Any]:
+def _line_views(lines: list[LineFacts], builder: PackageBuilder) -> dict[str, Any]:
     """Packages, package-less one-time lines, usage lines and orphans."""
     tree = LineTree(lines)
     packages: list[View] = []

@@ -43,9 +43,10 @@ from dealbridge.mapping.deal_values import model_data, text
 from dealbridge.mapping.deal_views import deal_views
 from dealbridge.mapping.expressions import LOOKUP_SCOPE_KEY, ExpressionError
 from dealbridge.mapping.loader import resolve_hook
+from dealbridge.mapping.lookup_recorder import LookupRecorder
 from dealbridge.mapping.lookups import LookupTables
 from dealbridge.mapping.plan_order import merge_duplicates, ordered_operations
-from dealbridge.mapping.record_mapper import MAPPING_ERROR, DealRun, LookupRecorder
+from dealbridge.mapping.record_mapper import MAPPING_ERROR, DealRun
 
 Scope = dict[str, Any]
 BeforeMap = Callable[[Scope], Scope]

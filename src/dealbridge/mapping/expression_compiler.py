@@ -14,7 +14,7 @@ the literal table names given to ``lookup``.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import Any
@@ -23,9 +23,13 @@ from lark import Token, Tree
 
 from dealbridge.errors import DealbridgeError
 from dealbridge.mapping import expression_operators as ops
+from dealbridge.mapping.expression_calls import caller, shareable
 from dealbridge.mapping.expression_errors import ExpressionError
 from dealbridge.mapping.expression_operators import Evaluator
-from dealbridge.mapping.functions import FunctionRegistry, RegisteredFunction
+from dealbridge.mapping.functions import (
+    FunctionRegistry,
+    RegisteredFunction,
+)
 
 MAX_DEPTH = 100
 _NOT_CONSTANT: Any = object()
@@ -158,7 +162,7 @@ class Compiler:
         left = self.compile(tree.children[0])
         right = self.compile(tree.children[1])
         op = _ARITHMETIC[str(tree.data)]
-        if left.is_constant != right.is_constant and _scalar(left) and _scalar(right):
+        if left.is_constant != right.is_constant and shareable(left) and shareable(right):
             operand, fixed = (right, left) if left.is_constant else (left, right)
             fn = ops.arithmetic_with(
                 op,
@@ -226,7 +230,7 @@ class Compiler:
         self, name: Token, args: list[Compiled], tree: Tree[Token], *, piped: bool = False
     ) -> Compiled:
         function = self._function(name, len(args), args, piped=piped)
-        fn = _caller(function, args)
+        fn = caller(function, args)
         if not function.pure:
             return Compiled(fn)
         return self._fold(fn, args, tree)
@@ -299,63 +303,3 @@ class Compiler:
     def _error(self, reason: str, node: Tree[Token] | Token) -> ExpressionError:
         column = node.column if isinstance(node, Token) else getattr(node.meta, "column", None)
         return ExpressionError(reason, source=self.source, column=column)
-
-
-def _scalar(node: Compiled) -> bool:
-    """Not a constant, or a constant that is safe to share between evaluations (not a list)."""
-    return not node.is_constant or type(node.constant) in _SCALARS
-
-
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _caller(function: RegisteredFunction, args: list[Compiled]) -> Evaluator:
-    """A closure calling ``function`` with evaluated arguments.
-
-    Literal arguments (``truncate(x, 60)``, the table of ``lookup('currency', x)``) are bound
-    now rather than evaluated each time, and the usual shapes — one or two arguments, one of
-    them literal — are unrolled.
-    """
-    fn = function.fn
-    if function.wants_scope:
-        if len(args) == 2 and args[0].is_constant and _scalar(args[0]):  # lookup('t', key)
-            return _table_caller(fn, args[0].constant, args[1])
-        fns = tuple(arg.fn for arg in args)
-        return lambda scope: fn(scope, *[arg(scope) for arg in fns])
-    if len(args) == 1:
-        only = args[0].fn
-        return lambda scope: fn(only(scope))
-    if len(args) == 2 and _scalar(args[0]) and _scalar(args[1]):
-        return _pair_caller(fn, args[0], args[1])
-    if not all(_scalar(arg) for arg in args):
-        fns = tuple(arg.fn for arg in args)
-        return lambda scope: fn(*[arg(scope) for arg in fns])
-    parts = tuple((None, arg.constant) if arg.is_constant else (arg.fn, None) for arg in args)
-    return lambda scope: fn(*[value if get is None else get(scope) for get, value in parts])
-
-
-def _pair_caller(fn: Callable[..., Any], first: Compiled, second: Compiled) -> Evaluator:
-    """``fn(a, b)``, the common ``value | transform(arg)``, with a literal side bound."""
-    if second.is_constant and not first.is_constant:
-        evaluate, bound = first.fn, second.constant
-        return lambda scope: fn(evaluate(scope), bound)
-    if first.is_constant and not second.is_constant:
-        bound, evaluate = first.constant, second.fn
-        return lambda scope: fn(bound, evaluate(scope))
-    left, right = first.fn, second.fn
-    return lambda scope: fn(left(scope), right(scope))
-
-
-def _table_caller(fn: Callable[..., Any], table: Any, key: Compiled) -> Evaluator:
-    """``lookup('table', key)``: the scope, the literal table, the key (a path read inline)."""
-    read = ops.one_step(key.path)
-    if read is None:
-        evaluate = key.fn
-        return lambda scope: fn(scope, table, evaluate(scope))
-    root, step = read
-
-    def call(scope: Mapping[str, Any]) -> Any:
-        value = scope.get(root)
-        return fn(scope, table, value.get(step) if type(value) is dict else ops.step(value, step))
-
-    return call

@@ -52,6 +52,8 @@ def step(value: Any, key: Any) -> Any:
             return value.get(key)
         except TypeError:  # an unhashable index such as a list
             return None
+    if value is None:  # an empty Salesforce lookup, before the slower checks
+        return None
     if isinstance(value, list | tuple):
         return _item(value, key)
     if isinstance(value, Mapping):

@@ -34,6 +34,7 @@ from dealbridge.errors import DealbridgeError
 from dealbridge.mapping.expression_compiler import Compiled, Compiler
 from dealbridge.mapping.expression_errors import ExpressionError, TransformError
 from dealbridge.mapping.expression_grammar import parse
+from dealbridge.mapping.expression_operators import one_step
 from dealbridge.mapping.functions import (
     DEFAULT_FUNCTIONS,
     LOOKUP_SCOPE_KEY,
@@ -116,14 +117,17 @@ class Expression:
         fn: The compiled closure itself, ``fn(scope) -> value``, for hot loops that name
             errors themselves: what it raises does not name the expression yet
             (``named_error(error, expression.source)`` does).
+        read: ``(root, key)`` when the expression is a one-step path (``line.code``), which hot
+            loops read inline as ``expression_operators.path`` does; else None.
     """
 
-    __slots__ = ("_compiled", "_facts", "_fn", "fn", "source")
+    __slots__ = ("_compiled", "_facts", "_fn", "fn", "read", "source")
 
     def __init__(self, source: str, compiled: Compiled, facts: _Facts) -> None:
         self.source = source
         self._compiled = compiled
         self._fn = self.fn = compiled.fn  # one attribute load less per evaluation
+        self.read = one_step(compiled.path)
         self._facts = facts
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:

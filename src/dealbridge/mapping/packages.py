@@ -20,18 +20,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from dealbridge.mapping.deal_values import (
     FREQUENCY_MONTHS,
     billing_mode,
     charge_kind,
+    first_text,
     iso_date,
-    line_number,
     normalise_frequency,
     number,
     record,
     text,
+    whole,
 )
 
 Row = Mapping[str, Any]
@@ -42,58 +45,68 @@ ONE_TIME_FREQUENCY = "ONETIME"
 _VARIANT_CHARS = 8
 
 
-def line_order(line: Row) -> tuple[bool, float, str]:
-    """Quote order: ``SBQQ__Number__c`` (blanks last), ties settled by Id, so output is stable."""
-    value = number(line.get("SBQQ__Number__c"))
-    return (value is None, value or 0.0, text(line.get("Id")) or "")
-
-
 class LineFacts:
     """What the views need of one quote line, read once: the graph is walked several times.
 
-    ``base`` holds the fields every entry of this line shares (see ``PackageBuilder.entry``).
+    ``base`` holds the fields every entry of this line shares (see ``PackageBuilder.entry``);
+    ``order`` is the line's place on the quote: ``SBQQ__Number__c`` (blanks last), ties settled
+    by Id, so output is stable.
     """
 
-    __slots__ = ("base", "id", "kind", "parent", "row")
+    __slots__ = ("base", "id", "kind", "order", "parent", "row")
 
     def __init__(self, row: Row) -> None:
-        product = record(row.get("SBQQ__Product__r"))
+        get = row.get
+        product = get("SBQQ__Product__r")
+        if type(product) is not dict:
+            product = record(product)
+        position = number(get("SBQQ__Number__c"))
+        parent = get("SBQQ__RequiredBy__c")
         self.row = row
-        self.id = text(row.get("Id"))
-        self.parent = text(row.get("SBQQ__RequiredBy__c"))
+        self.id = first_text(get("Id"), None)
+        self.order = (position is None, position or 0.0, self.id or "")
+        self.parent = None if parent is None else text(parent)
         self.kind = charge_kind(row, product)
         self.base: View = {
             "line": row,
             "product": product,
-            "product_id": text(row.get("SBQQ__Product__c")) or text(product.get("Id")),
-            "code": text(product.get("ProductCode")) or text(row.get("SBQQ__ProductCode__c")),
-            "name": text(product.get("Name")) or text(row.get("SBQQ__ProductName__c")),
+            "product_id": first_text(get("SBQQ__Product__c"), product.get("Id")),
+            "code": first_text(product.get("ProductCode"), get("SBQQ__ProductCode__c")),
+            "name": first_text(product.get("Name"), get("SBQQ__ProductName__c")),
             "line_id": self.id,
-            "line_number": line_number(row.get("SBQQ__Number__c")),
+            "line_number": whole(position),
             "kind": self.kind,
             "line_type": LINE_TYPES[self.kind],
             "billing_mode": billing_mode(row, product),
-            "quantity": number(row.get("SBQQ__Quantity__c")),
-            "list_price": number(row.get("SBQQ__ListPrice__c")),
-            "discount": number(row.get("SBQQ__Discount__c")) or 0.0,
-            "net_total": number(row.get("SBQQ__NetTotal__c")),
+            "quantity": number(get("SBQQ__Quantity__c")),
+            "list_price": number(get("SBQQ__ListPrice__c")),
+            "discount": number(get("SBQQ__Discount__c")) or 0.0,
+            "net_total": number(get("SBQQ__NetTotal__c")),
         }
 
 
+def quote_order(rows: Iterable[Row]) -> list[LineFacts]:
+    """The facts of every line, in quote order (``LineFacts.order``)."""
+    return sorted([LineFacts(row) for row in rows], key=_ORDER)
+
+
 Walk = list[tuple[LineFacts, int]]
+_LINE = itemgetter(0)
+_ORDER = attrgetter("order")
 
 
 class LineTree:
     """The quote lines indexed by parent, with the lines no top-level line reaches.
 
     Args:
-        lines: The quote's lines, already in quote order.
+        lines: The quote's lines, already in quote order (``quote_order``).
     """
 
-    def __init__(self, lines: Sequence[Row]) -> None:
-        self.lines = [LineFacts(row) for row in lines]
+    def __init__(self, lines: Sequence[LineFacts]) -> None:
+        self.lines = lines
         self.top: list[LineFacts] = []
-        self._children: dict[str, list[LineFacts]] = {}
+        self._children: dict[str | None, list[LineFacts]] = {}
+        self._below: dict[LineFacts, Walk] = {}
         for line in self.lines:
             if line.parent is None:
                 self.top.append(line)
@@ -102,21 +115,30 @@ class LineTree:
         reached: set[int] = set()
         for line in self.top:
             reached.add(id(line))
-            reached.update(id(found) for found, _ in self.descendants(line))
+            reached.update(map(id, map(_LINE, self.descendants(line))))
         self.orphans = [line for line in self.lines if id(line) not in reached]
 
     def descendants(self, top: LineFacts) -> Walk:
-        """Every line under ``top`` with its depth (1 = child), depth-first in quote order."""
-        found: Walk = []
+        """Every line under ``top`` with its depth (1 = child), depth-first in quote order.
+
+        Walked once per top line (the views ask several times); the list is shared: read only.
+        """
+        found = self._below.get(top)
+        if found is not None:
+            return found
+        found = self._below[top] = []
+        children = self._children  # parents are never None: a line without one is a top line
         seen = {top.id}
-        stack = [(child, 1) for child in reversed(self.children(top))]
+        stack = list(zip(reversed(children.get(top.id, ())), repeat(1)))
         while stack:
             line, depth = stack.pop()
             if line.id in seen:  # a duplicate Id or a loop: never walk a line twice
                 continue
             seen.add(line.id)
             found.append((line, depth))
-            stack.extend((child, depth + 1) for child in reversed(self.children(line)))
+            below = children.get(line.id)
+            if below:
+                stack.extend(zip(reversed(below), repeat(depth + 1)))
         return found
 
     def children(self, line: LineFacts) -> list[LineFacts]:
@@ -257,6 +279,8 @@ def _term_months(top: Row, quote: Row) -> int | float | None:
 
 def _first_date(*values: Any) -> str | None:
     for value in values:
+        if value is None:  # the usual empty override, without a call
+            continue
         found = iso_date(value)
         if found:
             return found

@@ -24,16 +24,19 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dealbridge.connectors.netsuite.models import record_group
 from dealbridge.core.records import Operation, RecordKey, SourceRecord, Violation
+from dealbridge.mapping.frozen_builders import operation
 
 
-@dataclass(slots=True)
-class DraftOperation:
-    """An operation before merging and ordering; ``depends_on`` holds draft positions."""
+class DraftOperation(NamedTuple):
+    """An operation before merging and ordering; ``depends_on`` holds draft positions.
+
+    A tuple, cheap to make (one per record instance), though ``depends_on`` grows in place as
+    the run and the merge find dependencies.
+    """
 
     name: str
     rank: int
@@ -60,7 +63,7 @@ def merge_duplicates(drafts: Sequence[DraftOperation], out: list[Violation]) -> 
         alias[position] = first
         kept = drafts[first]
         if kept.key == draft.key and kept.payload == draft.payload:
-            kept.depends_on |= draft.depends_on
+            kept.depends_on.update(draft.depends_on)
         else:
             out.append(_conflict(kept, draft))
     return alias
@@ -79,11 +82,39 @@ def _conflict(first: DraftOperation, second: DraftOperation) -> Violation:
 def ordered_operations(drafts: Sequence[DraftOperation], alias: Sequence[int]) -> list[Operation]:
     """The kept drafts as operations, dependencies first (see the module docstring)."""
     kept = [position for position, target in enumerate(alias) if target == position]
-    needs = {p: {alias[d] for d in drafts[p].depends_on} - {p} for p in kept}
-    order = sorted(kept, key=lambda position: _rank(drafts, position))
+    needs = {p: _needs(drafts[p].depends_on, p, alias) for p in kept}
+    order = _sorted(drafts, kept)
     if not _valid(order, needs):
         order = _kahn(drafts, kept, needs)
-    return [_operation(drafts, position, needs[position]) for position in order]
+    keys = [draft.key for draft in drafts]
+    return [_operation(drafts[position], needs[position], keys) for position in order]
+
+
+def _needs(depends_on: set[int], position: int, alias: Sequence[int]) -> set[int]:
+    """The kept drafts a draft depends on (never itself: a merged duplicate may point back)."""
+    needs = set(map(alias.__getitem__, depends_on))
+    needs.discard(position)
+    return needs
+
+
+def _sorted(drafts: Sequence[DraftOperation], kept: list[int]) -> list[int]:
+    """``kept`` ordered by ``_rank``.
+
+    The engine makes drafts record by record in rank order; then each run of one rank only
+    needs sorting by external id (a stable sort keeps the position order of ties). Drafts in
+    any other order take the general sort.
+    """
+    ranks = [drafts[p].rank for p in kept]
+    if ranks != sorted(ranks):
+        return sorted(kept, key=lambda position: _rank(drafts, position))
+    ids = [draft.key.external_id for draft in drafts]
+    order: list[int] = []
+    start = 0
+    for end in range(1, len(kept) + 1):
+        if end == len(kept) or ranks[end] != ranks[start]:
+            order.extend(sorted(kept[start:end], key=ids.__getitem__))
+            start = end
+    return order
 
 
 def _valid(order: Sequence[int], needs: dict[int, set[int]]) -> bool:
@@ -126,13 +157,6 @@ def _rank(drafts: Sequence[DraftOperation], position: int) -> tuple[int, str, in
     return (draft.rank, draft.key.external_id, position)
 
 
-def _operation(drafts: Sequence[DraftOperation], position: int, needs: set[int]) -> Operation:
-    draft = drafts[position]
-    return Operation(
-        name=draft.name,
-        key=draft.key,
-        payload=draft.payload,
-        depends_on=tuple(drafts[dep].key for dep in sorted(needs)),
-        replace=draft.replace,
-        source=draft.source,
-    )
+def _operation(draft: DraftOperation, needs: set[int], keys: list[RecordKey]) -> Operation:
+    depends_on = tuple(map(keys.__getitem__, sorted(needs)))
+    return operation(draft.name, draft.key, draft.payload, depends_on, draft.replace, draft.source)

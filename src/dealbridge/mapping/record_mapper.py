@@ -4,23 +4,27 @@
 made so far (for ``record_ref``), the violations — and turns each record instance into a payload.
 
 Why it looks the way it does: a 30-line deal evaluates about a thousand fields, so the loop in
-``_payload`` dispatches on small int kinds, builds a ``Subject`` (the violation's coordinates)
-only when a rule actually fails, hands out one shared ``PendingRef`` per referenced instance,
-and tracks references as draft positions (ints) rather than hashing ``RecordKey`` dataclasses.
+``_payload`` reads each field as a ``FieldStep`` tuple and dispatches on small int modes, most
+common first; plain paths are read inline and a field's own expression is called bare (its
+errors are named only when one happens, in ``_failed``); a ``Subject`` for a field is built only
+when a rule actually fails; each scope is copied once per record or sublist, not per item; one
+``PendingRef`` and one ``SourceRecord`` are shared by every use; references are draft positions
+(ints) rather than hashed ``RecordKey`` dataclasses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 from dealbridge.connectors.netsuite.models import is_valid_external_id
-from dealbridge.core.records import PendingRef, RecordKey, SourceRecord, Violation
+from dealbridge.core.records import PendingRef, SourceRecord, Violation
 from dealbridge.errors import ConfigError
 from dealbridge.mapping.compiled_flow import (
     CONST,
     PATH,
     PLAIN,
+    PLAIN_REF,
     RECORD_REF,
     REF,
     SUBLIST,
@@ -31,6 +35,8 @@ from dealbridge.mapping.compiled_flow import (
 )
 from dealbridge.mapping.expression_operators import step
 from dealbridge.mapping.expressions import Expression, ExpressionError, named_error
+from dealbridge.mapping.frozen_builders import pending_ref, record_key, source_record
+from dealbridge.mapping.lookup_recorder import LookupRecorder
 from dealbridge.mapping.plan_order import DraftOperation
 from dealbridge.mapping.validate import Subject, check_value, run_checks
 from dealbridge.mapping.value_text import display
@@ -38,37 +44,9 @@ from dealbridge.mapping.value_text import display
 Scope = dict[str, Any]
 MAPPING_ERROR = "mapping_error"
 _OMIT = object()
-_UNKNOWN = object()
-
-
-class LookupRecorder:
-    """The scope's ``__lookup__``: resolves, and remembers the last (table, key) asked.
-
-    A ``resolves`` rule's default sentence names the key that found nothing. Answers to text
-    keys are kept for the deal: the same subsidiary, currency or item is asked for by many
-    records, and the tables do not change during a plan.
-    """
-
-    __slots__ = ("_answers", "_resolve", "last")
-
-    def __init__(self, resolve: Callable[[str, Any], Any]) -> None:
-        self._resolve = resolve
-        self._answers: dict[tuple[str, str], Any] = {}
-        self.last: tuple[str, Any] | None = None
-
-    def __call__(self, table: str, key: Any) -> Any:
-        """The value of ``key`` in ``table`` (``LookupTables.resolve``), remembered."""
-        asked = self.last = (table, key)
-        if type(key) is not str or type(table) is not str:  # 1 and True hash alike
-            return self._resolve(table, key)
-        found = self._answers.get(asked, _UNKNOWN)
-        if found is _UNKNOWN:
-            found = self._answers[asked] = self._resolve(table, key)
-        return found
-
-    def last_lookup(self) -> tuple[str, Any] | None:
-        """The last lookup made, if any."""
-        return self.last
+# What ``Subject(...)`` or ``DraftOperation(...)`` does, without the Python-level ``__new__`` of
+# a named tuple: several are made for every record instance
+_tuple = tuple.__new__
 
 
 class DealRun:
@@ -86,6 +64,7 @@ class DealRun:
         self.drafts: list[DraftOperation] = []
         self.instances: dict[str, dict[str, int]] = {}
         self._pending: dict[int, PendingRef] = {}
+        self._sources: dict[tuple[str, str], SourceRecord] = {}
 
     def record(self, record: CompiledRecord, scope: Scope) -> None:
         """Every instance of ``record`` (one, or one per ``for_each`` item)."""
@@ -117,8 +96,12 @@ class DealRun:
         except Exception as error:  # the id is only named in violations: none is fine
             named_error(error, record.source_id.source, "template")  # re-raises an outage
             record_id = ""
-        source = SourceRecord(record.source_object, record_id)
-        subject = Subject(source, record.name, "", record.name)
+        source = self._sources.get((record.source_object, record_id))
+        if source is None:  # one SourceRecord per Salesforce record: several records share one
+            source = self._sources[record.source_object, record_id] = source_record(
+                record.source_object, record_id
+            )
+        subject = _tuple(Subject, (source, record.name, "", record.name))
         try:
             if record.when is not None and not record.when.evaluate(scope):
                 return
@@ -137,10 +120,9 @@ class DealRun:
             except ExpressionError as error:
                 self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
         self.instances[record.name].setdefault(external_id, len(self.drafts))
-        key = RecordKey(record.type, external_id)
-        self.drafts.append(
-            DraftOperation(record.name, record.rank, key, payload, refs, record.replace, source)
-        )
+        key = record_key(record.type, external_id)
+        draft = (record.name, record.rank, key, payload, refs, record.replace, source)
+        self.drafts.append(_tuple(DraftOperation, draft))
 
     def _payload(
         self,
@@ -162,7 +144,7 @@ class DealRun:
                 elif mode == CONST:
                     value = first
                 elif mode == VALUE:
-                    value = self._value(spec, scope, subject, prefix)
+                    value = self._value(spec, scope, subject, prefix, first, second)
                     if value is _OMIT:
                         continue
                 elif mode == RECORD_REF:
@@ -173,6 +155,11 @@ class DealRun:
                     value = first(scope)
                     if value is None:
                         continue
+                elif mode == PLAIN_REF:  # sent as {"id": …}, as ``_value`` makes it
+                    value = first(scope)
+                    if value is None:
+                        continue
+                    value = {"id": value if type(value) is str else display(value)}
                 elif mode == SUBLIST:
                     value = self._sublist(spec, scope, subject, prefix, refs, replace)
                     if value is _OMIT:
@@ -229,20 +216,37 @@ class DealRun:
         where = _at(subject, prefix, spec)
         self.violations.append(where.violation(MAPPING_ERROR, failed(error)))
 
-    def _value(self, spec: CompiledField, scope: Scope, subject: Subject, prefix: str) -> Any:
-        """A ``value`` or ``ref`` field: expression, transforms, rules; null means leave out."""
+    def _value(
+        self,
+        spec: CompiledField,
+        scope: Scope,
+        subject: Subject,
+        prefix: str,
+        root: str | None = None,
+        key: Any = None,
+    ) -> Any:
+        """A ``value`` or ``ref`` field: expression, transforms, rules; null means leave out.
+
+        ``root`` and ``key``: the expression is that one-step path, read here.
+        """
         assert spec.expression is not None  # noqa: S101 - value and ref fields have one
-        if spec.rules:
+        rules = spec.rules
+        if rules:
             self.recorder.last = None
-        value = spec.expression.fn(scope)
+        if root is not None:
+            value = scope.get(root)
+            value = value.get(key) if type(value) is dict else step(value, key)
+        else:
+            value = spec.expression.fn(scope)
         for stage in spec.stages:
             value = stage.apply(value, scope)
-        for rule in spec.rules:
-            if not rule.passes(value):
-                where = _at(subject, prefix, spec)
-                last = self.recorder.last_lookup
-                value = check_value(spec.rules, value, where, scope, self.violations, last)
-                break
+        if rules and (spec.quick is None or not spec.quick(value)):
+            for rule in rules:
+                if not rule.passes(value):
+                    where = _at(subject, prefix, spec)
+                    last = self.recorder.last_lookup
+                    value = check_value(rules, value, where, scope, self.violations, last)
+                    break
         if value is None:
             return _OMIT
         if spec.kind == REF:
@@ -276,7 +280,7 @@ class DealRun:
         refs.add(position)
         pending = self._pending.get(position)
         if pending is None:
-            pending = self._pending[position] = PendingRef(self.drafts[position].key)
+            pending = self._pending[position] = pending_ref(self.drafts[position].key)
         return pending
 
     def _sublist(
@@ -310,25 +314,32 @@ class DealRun:
             return _OMIT
         return {"items": lines}
 
-    def _items(self, source: Expression, scope: Scope) -> list[Any] | str:
-        """The items of a ``for_each``: a list, or nothing (null).
+    def _items(self, source: Expression, scope: Scope) -> Sequence[Any] | str:
+        """The items of a ``for_each``: a list, or nothing (null); only read, never copied.
 
         Anything else is a problem: then the sentence of its ``mapping_error`` violation.
         """
+        read = source.read
         try:
-            items = source.evaluate(scope)
-        except ExpressionError as error:
-            return failed(error)
+            if read is not None:
+                items = scope.get(read[0])
+                items = items.get(read[1]) if type(items) is dict else step(items, read[1])
+            else:
+                items = source.fn(scope)
+        except Exception as error:
+            return failed(named_error(error, source.source))
+        if type(items) is list:
+            return items
         if items is None:
-            return []
+            return ()
         if isinstance(items, list | tuple):
-            return list(items)
+            return items
         return f"for_each {source.source!r} gave {display(items)!r}, not a list."
 
 
 def _at(subject: Subject, prefix: str, spec: CompiledField) -> Subject:
     """The coordinates of one field, for its violations."""
-    return Subject(subject.source, subject.record, prefix + spec.name, spec.label)
+    return _tuple(Subject, (subject.source, subject.record, prefix + spec.name, spec.label))
 
 
 def _set_nested(payload: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

@@ -58,7 +58,9 @@ def test_status_lines_in_kib() -> None:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_this_process_can_be_read_from_proc() -> None:
     assert cpu_seconds(os.getpid()) >= 0
-    assert memory_kib(os.getpid(), "VmHWM") >= memory_kib(os.getpid(), "VmRSS") > 0
+    # two reads: the resident set may grow between them, so no ordering is asserted
+    assert memory_kib(os.getpid(), "VmRSS") > 0
+    assert memory_kib(os.getpid(), "VmHWM") > 0
 
 
 def test_cpu_ms_per_deal() -> None:
