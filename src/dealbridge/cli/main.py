@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dealbridge.cli.backfill import backfill
+from dealbridge.cli.config_cmd import config_app
 from dealbridge.cli.db import db_app
 from dealbridge.cli.demo import demo
 from dealbridge.cli.emulate import emulate_app
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(emulate_app, name="emulate")
 app.add_typer(flows_app, name="flows")
 app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command("demo")(demo)
