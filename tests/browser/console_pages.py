@@ -1,0 +1,34 @@
+"""What a person does in the console, as steps the browser tests share."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.stack import User
+
+CSRF_META = 'meta[name="csrf-token"]'
+
+
+def sign_in(page: Page, user: User, *, password: str | None = None) -> None:
+    """Fill the login form and submit it (wherever ``page`` is, it goes to ``/login`` first)."""
+    if not re.search(r"/login(\?|$)", page.url):
+        page.goto("/login")
+    page.fill("input[name=username]", user.name)
+    page.fill("input[name=password]", user.password if password is None else password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def signed_in_as(page: Page, user: User) -> None:
+    """The top bar names ``user`` and offers to sign out."""
+    expect(page.locator("header .who")).to_contain_text(user.name)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def csrf_token(page: Page) -> str:
+    """The CSRF token of the current page's session (what its forms post)."""
+    token = page.locator(CSRF_META).get_attribute("content")
+    assert token, "the page carries no CSRF token"
+    return token

@@ -1,0 +1,190 @@
+"""The console as a user meets it: both emulators and ``dealbridge serve`` as real processes.
+
+The stack is the e2e one (``tests/e2e/serve_stack.py``): emulators with a fast Outbound Message
+retry clock, ``serve`` on a fresh SQLite data directory, the Outbound Message URL registered
+with the Salesforce emulator. On top of it this module adds what the browser tests need: console
+users made with ``dealbridge users add`` (one per role), and a handful of deals closed through the
+Salesforce REST API — sound ones, one the flow's validation refuses (a seeded flaw), and one
+NetSuite itself rejects (a website longer than NetSuite's ``url`` takes), which is the kind an
+edit of the mapped payload can fix: the edit replaces the payload at write time, after
+validation, so a deal that fails validation would fail it again.
+
+What the ledger holds is read back through the CLI (``dealbridge errors list --json``), so the
+tests compare what the browser shows with an independent reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.serve_stack import SERVE_SETTINGS, Stack, running_stack, wait_until
+from tests.integration.sync.harness import env_for, settings_for
+
+ORG_DEALS = 20  # the seed's smallest org with several won candidates and every flaw
+SOUND_DEALS = 3
+# NetSuite's customer url holds 200 characters; the flow does not check the length, NetSuite does.
+LONG_WEBSITE = "https://www.example.com/" + "w" * 226
+SHORT_WEBSITE = "https://www.example.com/fixed"
+INVALID_FLAW = "long_account_name"  # a 120-character name; NetSuite's companyName holds 83
+SYNC_TIMEOUT_SECONDS = 120.0
+CLI_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class User:
+    """A console login made for the tests."""
+
+    name: str
+    role: str
+    password: str
+
+
+ADMIN = User("ada", "admin", "ada-browser-password-1")
+OPERATOR = User("otto", "operator", "otto-browser-password-2")
+VIEWER = User("vera", "viewer", "vera-browser-password-3")
+USERS = (ADMIN, OPERATOR, VIEWER)
+
+
+@dataclass(frozen=True)
+class ClosedDeals:
+    """The deals the stack closed, and the open errors the failed ones produced."""
+
+    sound: list[str]
+    invalid: str  # refused by the flow's validation
+    rejected: str  # refused by NetSuite (the customer's url)
+    rejected_account: str
+    invalid_error: dict[str, Any]  # ``errors list --json`` rows
+    rejected_error: dict[str, Any]
+
+    @property
+    def rejected_customer(self) -> str:
+        """The record key of the customer NetSuite refused."""
+        return f"customer/SFACC-{self.rejected_account}"
+
+
+@dataclass
+class ConsoleStack:
+    """A running ``serve`` with its emulators, users and (once closed) deals."""
+
+    stack: Stack
+    url: str
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> str:
+        """Run ``dealbridge ARGS`` against this stack's ledger; fails on a non-zero exit."""
+        return dealbridge_cli(self.env, *args)
+
+    def errors(self, state: str = "open") -> list[dict[str, Any]]:
+        """The ledger's errors in ``state`` (open, retrying, resolved, all)."""
+        rows: list[dict[str, Any]] = json.loads(
+            self.cli("errors", "list", "--state", state, "--json")
+        )
+        return rows
+
+    def error_of(self, opportunity_id: str, state: str = "open") -> dict[str, Any] | None:
+        """The error of the deal in ``state``, if there is one."""
+        return next(
+            (row for row in self.errors(state) if row["opportunity_id"] == opportunity_id), None
+        )
+
+    def runs(self) -> list[dict[str, Any]]:
+        """The ledger's runs, newest first."""
+        rows: list[dict[str, Any]] = json.loads(self.cli("runs", "list", "--json"))
+        return rows
+
+    def netsuite_customer(self, external_id: str) -> dict[str, Any] | None:
+        """The NetSuite customer with this external id, as the emulator stores it."""
+        return next(
+            (
+                record
+                for record in self.stack.netsuite("customer")
+                if record.get("externalId") == external_id
+            ),
+            None,
+        )
+
+    def close_deals(self) -> ClosedDeals:
+        """Close sound and flawed deals in Salesforce; wait until each has its outcome."""
+        emulators = self.stack.emulators
+        opportunities = emulators.sf_control("GET", "/records/Opportunity")
+        accounts = {row["Id"]: row["AccountId"] for row in opportunities}
+        sound, rejected = _pick_candidates(emulators.seeded["won_candidates"], accounts)
+        flawed: dict[str, str] = emulators.seeded["flawed"]
+        invalid = next(opp for opp, why in flawed.items() if why == INVALID_FLAW)
+        emulators.update("Account", accounts[rejected], {"Website": LONG_WEBSITE})
+        self.stack.close_won([*sound, invalid, rejected])
+
+        def all_synced() -> bool:
+            return len(self.stack.synced(sound)) == len(sound)
+
+        wait_until(all_synced, "the sound deals written back", SYNC_TIMEOUT_SECONDS)
+        invalid_error = wait_until(
+            lambda: self.error_of(invalid), "the invalid deal's error", SYNC_TIMEOUT_SECONDS
+        )
+        rejected_error = wait_until(
+            lambda: self.error_of(rejected), "the rejected deal's error", SYNC_TIMEOUT_SECONDS
+        )
+        return ClosedDeals(
+            sound, invalid, rejected, accounts[rejected], invalid_error, rejected_error
+        )
+
+
+def _pick_candidates(candidates: list[str], accounts: dict[str, str]) -> tuple[list[str], str]:
+    """Sound deals and the deal to be rejected, each on an account of its own.
+
+    The rejected deal's account gets the long website; a sound deal on the same account would
+    fail with it.
+    """
+    picked: list[str] = []
+    used: set[str] = set()
+    for candidate in candidates:
+        if accounts[candidate] not in used:
+            picked.append(candidate)
+            used.add(accounts[candidate])
+        if len(picked) == SOUND_DEALS + 1:
+            return picked[:SOUND_DEALS], picked[SOUND_DEALS]
+    raise AssertionError(f"the seeded org has fewer than {SOUND_DEALS + 1} separate won accounts")
+
+
+def dealbridge_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """``dealbridge ARGS`` with ``env`` added; its stdout; fails naming the command otherwise."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "dealbridge", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert done.returncode == 0, f"dealbridge {' '.join(args)}: {done.stderr[-3000:]}"
+    return done.stdout
+
+
+def add_users(env: dict[str, str]) -> None:
+    """``dealbridge users add`` for each test user, the password on standard input."""
+    for user in USERS:
+        args = ("users", "add", user.name, "--role", user.role, "--password-stdin")
+        dealbridge_cli(env, *args, stdin=user.password + "\n")
+
+
+@contextmanager
+def console_stack(root: Path) -> Iterator[ConsoleStack]:
+    """Emulators, a seeded org, the users, and ``serve`` on a fresh data directory."""
+    with running_stack(root) as stack:
+        stack.emulators.reset(deals=ORG_DEALS)
+        data_dir = root / "data"
+        # The same settings ``Stack.serving`` gives ``serve``, so the CLI reads the same ledger.
+        env = env_for(settings_for(stack.emulators, data_dir), **SERVE_SETTINGS)
+        add_users(env)
+        with stack.serving(data_dir) as served:
+            stack.register_endpoint()
+            yield ConsoleStack(stack, str(served.info["url"]), env)
