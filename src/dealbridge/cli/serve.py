@@ -36,7 +36,7 @@ from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_PATH
 from dealbridge.settings import Settings
 from dealbridge.sync.poller import cron_for, start_poller
 from dealbridge.sync.runtime import Runtime, describe, runtime_is_running
-from dealbridge.web import create_web_app, hooks
+from dealbridge.web import api, console, create_web_app, hooks
 
 HTTP_GRACE_SECONDS = 10  # requests in flight get this long to finish on shutdown
 
@@ -66,7 +66,9 @@ class Service:
     ) -> None:
         self.settings = settings
         self.runtime = Runtime(settings)
-        self.app: FastAPI = create_web_app(settings, runtime=self.runtime, routers=[hooks.router])
+        self.app: FastAPI = create_web_app(
+            settings, runtime=self.runtime, routers=[hooks.router, *api.routers, *console.routers]
+        )
         self.socket = sock if sock is not None else bind(host, port)
         self.host = public_host(host)
         self.port: int = self.socket.getsockname()[1]
