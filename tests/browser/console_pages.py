@@ -32,3 +32,11 @@ def csrf_token(page: Page) -> str:
     token = page.locator(CSRF_META).get_attribute("content")
     assert token, "the page carries no CSRF token"
     return token
+
+
+def metric(page: Page, name: str) -> int:
+    """The dashboard figure ``[data-metric=name]`` as a whole number (e.g. ``1,234`` → 1234)."""
+    text = page.locator(f'[data-metric="{name}"]').inner_text().strip()
+    found = re.match(r"\d[\d,]*", text)
+    assert found, f"dashboard figure {name} is {text!r}, not a count"
+    return int(found.group().replace(",", ""))

@@ -9,13 +9,13 @@ NetSuite itself rejects (a website longer than NetSuite's ``url`` takes), which 
 edit of the mapped payload can fix: the edit replaces the payload at write time, after
 validation, so a deal that fails validation would fail it again.
 
-What the ledger holds is read back through the CLI (``dealbridge errors list --json``), so the
-tests compare what the browser shows with an independent reading.
+What the ledger holds is read back directly from its database, in the shape ``dealbridge errors
+list/show --json`` prints, so the tests compare what the browser shows with an independent reading
+(and without a CLI process per look, which on a busy machine costs seconds each).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from dealbridge.cli.errors_cmd import error_detail, error_summary
+from dealbridge.db import open_errors
+from dealbridge.db.session import make_engine, make_session_factory, session_scope
 from tests.e2e.serve_stack import SERVE_SETTINGS, Stack, running_stack, wait_until
 from tests.integration.sync.harness import env_for, settings_for
 
@@ -77,28 +82,26 @@ class ConsoleStack:
     stack: Stack
     url: str
     env: dict[str, str]
-
-    def cli(self, *args: str) -> str:
-        """Run ``dealbridge ARGS`` against this stack's ledger; fails on a non-zero exit."""
-        return dealbridge_cli(self.env, *args)
+    ledger: sessionmaker[Session]
 
     def errors(self, state: str = "open") -> list[dict[str, Any]]:
-        """The ledger's errors in ``state`` (open, retrying, resolved, all)."""
-        rows: list[dict[str, Any]] = json.loads(
-            self.cli("errors", "list", "--state", state, "--json")
-        )
-        return rows
+        """The ledger's errors in ``state`` (open, retrying, resolved), as ``errors list`` shows."""
+        with session_scope(self.ledger) as session:
+            found = open_errors.list_errors(session, open_errors.ErrorFilter(state=state))
+            return [error_summary(error) for error in found]
+
+    def error(self, error_id: int) -> dict[str, Any]:
+        """One error in full, as ``errors show`` shows it."""
+        with session_scope(self.ledger) as session:
+            found = open_errors.get_error(session, error_id)
+            assert found is not None, f"no error {error_id} in the ledger"
+            return error_detail(found)
 
     def error_of(self, opportunity_id: str, state: str = "open") -> dict[str, Any] | None:
         """The error of the deal in ``state``, if there is one."""
         return next(
             (row for row in self.errors(state) if row["opportunity_id"] == opportunity_id), None
         )
-
-    def runs(self) -> list[dict[str, Any]]:
-        """The ledger's runs, newest first."""
-        rows: list[dict[str, Any]] = json.loads(self.cli("runs", "list", "--json"))
-        return rows
 
     def netsuite_customer(self, external_id: str) -> dict[str, Any] | None:
         """The NetSuite customer with this external id, as the emulator stores it."""
@@ -182,9 +185,15 @@ def console_stack(root: Path) -> Iterator[ConsoleStack]:
     with running_stack(root) as stack:
         stack.emulators.reset(deals=ORG_DEALS)
         data_dir = root / "data"
-        # The same settings ``Stack.serving`` gives ``serve``, so the CLI reads the same ledger.
-        env = env_for(settings_for(stack.emulators, data_dir), **SERVE_SETTINGS)
+        # The settings ``Stack.serving`` gives ``serve``: ``users add`` and reads share its ledger.
+        settings = settings_for(stack.emulators, data_dir)
+        env = env_for(settings, **SERVE_SETTINGS)
         add_users(env)
         with stack.serving(data_dir) as served:
             stack.register_endpoint()
-            yield ConsoleStack(stack, str(served.info["url"]), env)
+            engine = make_engine(settings.resolved_database_url())
+            try:
+                ledger = make_session_factory(engine)
+                yield ConsoleStack(stack, str(served.info["url"]), env, ledger)
+            finally:
+                engine.dispose()
