@@ -268,7 +268,8 @@ def _account_b() -> tuple[str, Row]:
     text = (
         "Deal B of account 7, a later quote: the same customer and billing account ids as deal "
         "A; the shared PLAT-STD plan, price book and price plan have identical keys and "
-        "payloads (no flip-flop). The billing account's startDate is this deal's start."
+        "payloads (no flip-flop). The billing account's startDate is this deal's start, "
+        "create-only: a sync after deal A keeps deal A's start on the shared billing account."
     )
     acct = account(7, "Summit Energy Corp.", Website="https://www.summit-energy.example")
     lines = [line(11, "PLAT-STD"), line(12, "STORAGE-TB", quantity=4)]

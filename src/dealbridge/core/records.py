@@ -53,6 +53,8 @@ class Operation:
         depends_on: Keys that must be written first (every ``PendingRef`` is among them).
         replace: Sublists sent with ``?replace=`` so line sets are exact.
         source: Where the data came from in Salesforce.
+        create_only: Payload fields sent only when the record is created; an update of a
+            record already written leaves them out (values of a record several deals share).
     """
 
     name: str
@@ -61,6 +63,7 @@ class Operation:
     depends_on: tuple[RecordKey, ...] = ()
     replace: tuple[str, ...] = ()
     source: SourceRecord | None = None
+    create_only: tuple[str, ...] = ()
 
     def resolved_payload(self, internal_ids: Mapping[RecordKey, str]) -> dict[str, Any]:
         """The payload with every ``PendingRef`` replaced by ``{"id": <internal id>}``."""
@@ -156,6 +159,7 @@ class SyncPlan:
                     "depends_on": [str(dep) for dep in op.depends_on],
                     "replace": list(op.replace),
                     "payload": payload_to_json(op.payload),
+                    **({"create_only": list(op.create_only)} if op.create_only else {}),
                 }
                 for op in self.operations
             ],

@@ -103,7 +103,8 @@ class CompiledRecord:
     """One record of the flow.
 
     ``rank`` is its place in evaluation order (records it depends on or refers to come first,
-    ties in the flow's order); ``index`` is its place in the flow file.
+    ties in the flow's order); ``index`` is its place in the flow file; ``create_only`` names
+    the fields marked so, as they appear in the payload.
     """
 
     name: str
@@ -121,6 +122,7 @@ class CompiledRecord:
     fields: tuple[CompiledField, ...]
     steps: tuple[FieldStep, ...]
     checks: tuple[CompiledCheck, ...]
+    create_only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +210,9 @@ class CompiledFlow:
             fields=fields,
             steps=tuple(field_step(field) for field in fields),
             checks=tuple(CompiledCheck(c, self.expression, self.template) for c in spec.checks),
+            create_only=tuple(
+                self._const_text(name) for name, field in spec.fields.items() if field.create_only
+            ),
         )
 
     def _fields(self, fields: Mapping[str, FieldSpec], record: str) -> tuple[CompiledField, ...]:

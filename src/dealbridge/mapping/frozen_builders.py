@@ -32,6 +32,7 @@ def _operation(
     depends_on: tuple[RecordKey, ...],
     replace: tuple[str, ...],
     source: SourceRecord | None,
+    create_only: tuple[str, ...],
 ) -> Operation:
     made: Operation = _new(Operation)
     _set(
@@ -44,6 +45,7 @@ def _operation(
             "depends_on": depends_on,
             "replace": replace,
             "source": source,
+            "create_only": create_only,
         },
     )
     return made

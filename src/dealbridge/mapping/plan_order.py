@@ -45,6 +45,7 @@ class DraftOperation(NamedTuple):
     depends_on: set[int]
     replace: tuple[str, ...]
     source: SourceRecord
+    create_only: tuple[str, ...] = ()
 
 
 def merge_duplicates(drafts: Sequence[DraftOperation], out: list[Violation]) -> list[int]:
@@ -159,4 +160,12 @@ def _rank(drafts: Sequence[DraftOperation], position: int) -> tuple[int, str, in
 
 def _operation(draft: DraftOperation, needs: set[int], keys: list[RecordKey]) -> Operation:
     depends_on = tuple(map(keys.__getitem__, sorted(needs)))
-    return operation(draft.name, draft.key, draft.payload, depends_on, draft.replace, draft.source)
+    return operation(
+        draft.name,
+        draft.key,
+        draft.payload,
+        depends_on,
+        draft.replace,
+        draft.source,
+        draft.create_only,
+    )

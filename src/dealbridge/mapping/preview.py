@@ -36,6 +36,7 @@ from dealbridge.connectors.salesforce.models import to_id18
 from dealbridge.core.calls import CallObserver
 from dealbridge.core.records import Operation, RecordKey, SyncPlan, Violation, payload_to_json
 from dealbridge.errors import ValidationError
+from dealbridge.mapping.create_only import update_view
 from dealbridge.mapping.current_state import (
     DEFAULT_CONCURRENCY,
     RecordReader,
@@ -126,18 +127,23 @@ def preview_from_snapshot(
         if record is not None and record.get("id") is not None
     }
     previews = tuple(
-        OperationPreview(
-            operation,
-            diff_record(
-                operation.payload,
-                current_records.get(operation.key),
-                replace=operation.replace,
-                known_ids=known_ids,
-            ),
-        )
+        _preview(operation, current_records.get(operation.key), known_ids)
         for operation in plan.operations
     )
     return PreviewResult(plan.opportunity_id, plan, previews, triggered)
+
+
+def _preview(
+    operation: Operation, current: Mapping[str, Any] | None, known_ids: Mapping[RecordKey, str]
+) -> OperationPreview:
+    """One record's preview: an existing record is shown as updated without create-only fields.
+
+    The sync sends such a record the payload without them (``create_only.update_view``), so
+    the preview shows that payload, and their values on the deal are not changes.
+    """
+    sent = operation if current is None else update_view(operation)
+    diff = diff_record(sent.payload, current, replace=sent.replace, known_ids=known_ids)
+    return OperationPreview(sent, diff)
 
 
 async def preview_graph(

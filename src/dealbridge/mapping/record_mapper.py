@@ -121,7 +121,16 @@ class DealRun:
                 self.violations.append(subject.violation(MAPPING_ERROR, failed(error)))
         self.instances[record.name].setdefault(external_id, len(self.drafts))
         key = record_key(record.type, external_id)
-        draft = (record.name, record.rank, key, payload, refs, record.replace, source)
+        draft = (
+            record.name,
+            record.rank,
+            key,
+            payload,
+            refs,
+            record.replace,
+            source,
+            record.create_only,
+        )
         self.drafts.append(_tuple(DraftOperation, draft))
 
     def _payload(

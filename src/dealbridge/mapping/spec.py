@@ -103,6 +103,13 @@ class FieldSpec(_Strict):
     source_field: str | None = Field(
         default=None, description="Salesforce field path named in violations, e.g. Account.Name"
     )
+    create_only: bool = Field(
+        default=False,
+        description=(
+            "Sent when the record is created, left out of updates of a record already written: "
+            "for values of a shared record (an account's) that each deal would overwrite"
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
@@ -126,6 +133,17 @@ class SublistSpec(_Strict):
     as_: str = Field(default="line", alias="as", pattern=NAME_PATTERN)
     when: str | None = None
     fields: dict[str, FieldSpec]
+
+    @model_validator(mode="after")
+    def _no_create_only_lines(self) -> SublistSpec:
+        """Lines are sent whole (or replaced), so one line field cannot be kept from updates."""
+        marked = [name for name, spec in self.fields.items() if spec.create_only]
+        if marked:
+            raise ValueError(
+                f"create_only is not allowed on sublist line fields ({', '.join(marked)}); "
+                "mark the whole sublist field create_only instead"
+            )
+        return self
 
 
 class CheckSpec(_Strict):

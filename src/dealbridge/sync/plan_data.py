@@ -48,6 +48,7 @@ def operation_from_json(entry: dict[str, Any]) -> Operation:
         depends_on=tuple(parse_key(dep) for dep in entry.get("depends_on", [])),
         replace=tuple(entry.get("replace", [])),
         source=SourceRecord(source[0], source[1]) if source else None,
+        create_only=tuple(entry.get("create_only", [])),
     )
 
 

@@ -2,7 +2,8 @@
 
 Per operation: the payload (or the edit-and-retry override the ledger holds for that record) has
 its ``PendingRef``s resolved from the internal ids of earlier waves, then is hashed; when the
-ledger already holds this hash and a NetSuite id, nothing is sent (``unchanged``). The rest go
+ledger already holds this hash and a NetSuite id, nothing is sent (``unchanged``). A record the
+ledger holds is updated without the flow's create-only fields (``prepare``). The rest go
 out concurrently with ``asyncio.gather`` — the NetSuite client's limiter keeps the account's
 concurrency — and every write that succeeded is recorded before a failure is raised, so a retry of
 the wave sends only what is still missing.
@@ -24,6 +25,7 @@ from dealbridge.connectors.netsuite.models import record_group
 from dealbridge.core.records import Operation, RecordKey
 from dealbridge.db.synced import SyncedWrite, payload_hash
 from dealbridge.errors import DealbridgeError
+from dealbridge.mapping.create_only import update_view
 from dealbridge.sync.ledger import Ledger, SyncedState
 from dealbridge.sync.plan_data import decode_refs, operation_from_json, parse_key
 
@@ -74,7 +76,14 @@ async def execute_wave(
 def prepare(
     operation: Operation, state: SyncedState | None, internal: Mapping[RecordKey, str]
 ) -> _Prepared:
-    """The body to send for ``operation`` (the override, if one is pending) and its hash."""
+    """The body to send for ``operation`` and the hash the ledger keeps of it.
+
+    A pending edit-and-retry override is sent as the person wrote it. Otherwise a record the
+    ledger holds (written before: it has an internal id) gets the payload without its
+    create-only fields (``mapping.create_only``), and a new record the whole payload; the hash
+    is of the body without create-only fields either way, so that a later sync of this or
+    another deal of the account, differing only there, finds the record unchanged.
+    """
     if state is not None and state.override is not None:
         operation = Operation(
             operation.name,
@@ -84,8 +93,15 @@ def prepare(
             operation.replace,
             operation.source,
         )
-    body = operation.resolved_payload(internal)
-    return _Prepared(operation, body, payload_hash(body))
+        body = operation.resolved_payload(internal)
+        return _Prepared(operation, body, payload_hash(body))
+    update = update_view(operation)
+    update_body = update.resolved_payload(internal)
+    if update is operation:
+        return _Prepared(operation, update_body, payload_hash(update_body))
+    if state is not None and state.netsuite_id is not None:
+        return _Prepared(update, update_body, payload_hash(update_body))
+    return _Prepared(operation, operation.resolved_payload(internal), payload_hash(update_body))
 
 
 def is_unchanged(state: SyncedState | None, hash_: str) -> bool:

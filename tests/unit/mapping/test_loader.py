@@ -137,7 +137,7 @@ def test_schema_errors_name_file_line_and_key_path() -> None:
         "a rule names exactly one check, got ['required', 'max_length']",
         "bad_schema.yaml:16:9: records[0].fields.companyName.colour: unknown key 'colour'; "
         "allowed: value, ref, record_ref, record_ref_key, const, sublist, transforms, rules, "
-        "when, label, source_field",
+        "when, label, source_field, create_only",
         "bad_schema.yaml:17:5: records[1].source: this required key is missing",
     ]
 

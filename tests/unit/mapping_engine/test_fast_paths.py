@@ -43,8 +43,8 @@ def test_built_records_are_the_constructed_ones() -> None:
         (frozen_builders.source_record("Product2", "01t1"), source),
         (frozen_builders.pending_ref(key), PendingRef(key)),
         (
-            frozen_builders.operation("price_plan", key, {"a": 1}, (key,), ("x",), source),
-            Operation("price_plan", key, {"a": 1}, (key,), ("x",), source),
+            frozen_builders.operation("price_plan", key, {"a": 1}, (key,), ("x",), source, ("a",)),
+            Operation("price_plan", key, {"a": 1}, (key,), ("x",), source, ("a",)),
         ),
     ]
     for built, made in pairs:
