@@ -66,8 +66,18 @@ def test_every_console_page_renders(page: Page, console: ConsoleStack, deals: Cl
     expect(page.locator("section#flow")).to_contain_text("customer")
     screenshot(page, f"{name}-flows")
 
+    untouched = _unclosed_candidate(console, deals)
+    page.goto("/flows/preview")
+    page.locator("form#preview input[name=opportunity]").fill(untouched)
+    page.locator("form#preview button[type=submit]").click()
+    expect(page.locator("section#plan")).to_contain_text(untouched)
+    expect(page.locator('section#plan tr[data-operation^="customer/"]')).to_have_count(1)
+    expect(page.locator("section#diff table").first).to_be_visible()  # all new: every field
+    screenshot(page, f"{name}-preview")
+
     nav.locator('a[href="/reconciliation"]').click()
-    expect(page.locator("main")).to_be_visible()
+    expect(page.locator("table#reconcile-items")).to_be_attached()
+    expect(page.locator("svg#reconcile-trend")).to_be_attached()
     screenshot(page, f"{name}-reconciliation")
 
     nav.locator('a[href="/connections"]').click()
@@ -83,3 +93,10 @@ def test_every_console_page_renders(page: Page, console: ConsoleStack, deals: Cl
     expect(audit).to_contain_text(ADMIN.name)  # this very sign-in
     expect(audit).to_contain_text("login")
     screenshot(page, f"{name}-audit")
+
+
+def _unclosed_candidate(console: ConsoleStack, deals: ClosedDeals) -> str:
+    """A deal that could be won but was not closed: its preview creates every record."""
+    closed = {*deals.sound, deals.invalid, deals.rejected}
+    candidates: list[str] = console.stack.emulators.seeded["won_candidates"]
+    return next(candidate for candidate in candidates if candidate not in closed)
