@@ -6,14 +6,24 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.sync.harness import Emulators, running_emulators
+from tests.integration.scaleout.fleet import started_together
+from tests.integration.sync.harness import Emulators
 from tests.support import postgres_db
+from tests.support.processes import dealbridge_process
 
 
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
-    with running_emulators(tmp_path_factory.mktemp("emulators")) as started:
-        yield started
+    """Both emulators, started at the same time (``sync.harness`` starts them one by one)."""
+    state = tmp_path_factory.mktemp("emulators")
+    salesforce = ["emulate", "salesforce", "--port", "0", "--deals", "0"]
+    netsuite = ["emulate", "netsuite", "--port", "0", "--state-dir", str(state / "ns")]
+    managers = [
+        dealbridge_process([*salesforce, "--state-dir", str(state / "sf")]),
+        dealbridge_process(netsuite),
+    ]
+    with started_together(managers) as (sf, ns):
+        yield Emulators(sf.info, ns.info)
 
 
 @pytest.fixture

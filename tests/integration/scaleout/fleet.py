@@ -50,7 +50,7 @@ RECORD_TYPES = (
     "subscription",
     "customrecord_cpq_package",
 )
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.5  # each poll lists every deal's status: CPU the workers want
 
 
 @dataclass(frozen=True)
@@ -111,20 +111,14 @@ def fleet_settings(org: Emulators, data_dir: Path, database_url: str, **sync: An
 
 
 @contextmanager
-def workers(settings: Settings, count: int) -> Iterator[list[StartedProcess]]:
-    """``count`` ``dealbridge worker`` processes, ``w0`` … ``w<count-1>``, stopped after.
+def started_together(managers: list[Any]) -> Iterator[list[StartedProcess]]:
+    """Enter ``dealbridge_process`` managers at the same time; every started one stopped after.
 
-    Started at the same time (each takes seconds to import and launch on a busy machine). The
-    budget stays sound anyway: the last process to take its liveness lock sees all the others'
-    and waits a reaper pass and a half before taking deals, so every share is current by the time
-    all have printed their first line.
+    Why at once: each child spends seconds importing and launching on a busy two-core machine,
+    mostly waiting on the CPU the others also want, and the tier's run time is the sum.
     """
-    managers = [
-        dealbridge_process(["worker"], env=env_for(settings, DEALBRIDGE_EXECUTOR_ID=f"w{n}"))
-        for n in range(count)
-    ]
     with ExitStack() as stack:
-        with ThreadPoolExecutor(count) as pool:
+        with ThreadPoolExecutor(len(managers)) as pool:
             entering = [pool.submit(manager.__enter__) for manager in managers]
         failures = []
         for manager, future in zip(managers, entering, strict=True):
@@ -133,8 +127,35 @@ def workers(settings: Settings, count: int) -> Iterator[list[StartedProcess]]:
             else:
                 failures.append(future.exception())
         if failures:
-            raise RuntimeError(f"a worker did not start: {failures[0]}")
+            raise RuntimeError(f"a process did not start: {failures[0]}")
         yield [future.result() for future in entering]
+
+
+@contextmanager
+def workers(settings: Settings, count: int) -> Iterator[list[StartedProcess]]:
+    """``count`` ``dealbridge worker`` processes, ``w0`` … ``w<count-1>``, stopped after.
+
+    Started at the same time. The budget stays sound anyway: the last process to take its
+    liveness lock sees all the others' and waits a reaper pass and a half before taking deals,
+    so every share is current by the time all have printed their first line.
+    """
+    managers = [
+        dealbridge_process(["worker"], env=env_for(settings, DEALBRIDGE_EXECUTOR_ID=f"w{n}"))
+        for n in range(count)
+    ]
+    with started_together(managers) as started:
+        yield started
+
+
+@contextmanager
+def seeded_fleet(
+    org: Emulators, settings: Settings, count: int, deals: int, accounts: int
+) -> Iterator[tuple[list[StartedProcess], list[Deal]]]:
+    """``workers`` started while the org is seeded (the two are independent until deals queue)."""
+    with ThreadPoolExecutor(1) as pool:
+        seeding = pool.submit(seed_deals, org, deals, accounts)
+        with workers(settings, count) as started:
+            yield started, seeding.result()
 
 
 @contextmanager

@@ -8,14 +8,13 @@ The queue is deliberately given more deals than the default formula would admit 
 three workers instead of 2), so each worker always wants more calls than its share: what keeps
 NetSuite at 5 is then the split of the connector caps, not a quiet queue.
 
-Sizes: the full Done-means size (300 deals over 20 accounts) takes minutes on a two-core machine,
-so it runs when ``DEALBRIDGE_SCALEOUT_FULL=1``; a 60-deal variant of the same test always runs.
+The size is the Done-means size, 300 deals over 20 accounts; the org is seeded while the workers
+start, so the run is about a minute on a two-core machine.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -31,48 +30,40 @@ WORKERS = 3
 ACCOUNTS = 20
 NETSUITE_LIMIT = 5
 DEALS_IN_FLIGHT = 9
-FULL = os.environ.get("DEALBRIDGE_SCALEOUT_FULL") == "1"
+DEALS = 300
 
 
-def _three_workers_sync_every_deal(
-    org: Emulators, tmp_path: Path, postgres_url: str, deals_count: int
+@pytest.mark.slow
+def test_three_workers_300_deals_over_20_accounts(
+    emulators: Emulators, tmp_path: Path, postgres_url: str
 ) -> None:
-    deals = fleet.seed_deals(org, deals_count, ACCOUNTS)
-    org.netsuite_control.faults(concurrency_limit=NETSUITE_LIMIT, latency_ms=20, jitter=0.2)
     settings = fleet.fleet_settings(
-        org, tmp_path / "data", postgres_url, queue_concurrency=DEALS_IN_FLIGHT
+        emulators, tmp_path / "data", postgres_url, queue_concurrency=DEALS_IN_FLIGHT
     )
-    with fleet.workers(settings, WORKERS) as started, fleet.dbos_client(postgres_url) as client:
+    with (
+        fleet.seeded_fleet(emulators, settings, WORKERS, DEALS, ACCOUNTS) as (started, deals),
+        fleet.dbos_client(postgres_url) as client,
+    ):
+        emulators.netsuite_control.faults(
+            concurrency_limit=NETSUITE_LIMIT, latency_ms=20, jitter=0.2
+        )
         caps = [worker.info["netsuite_budget"]["connector_cap"] for worker in started]
         began = time.monotonic()
         fleet.enqueue(client, deals)
-        rows = fleet.wait_finished(client, deals, timeout=60 + deals_count * 3)
+        rows = fleet.wait_finished(client, deals, timeout=60 + DEALS * 3)
         elapsed = time.monotonic() - began
-    stats = org.netsuite_control.stats()
+    stats = emulators.netsuite_control.stats()
     runs = fleet.ledger_runs(postgres_url, deals)
     by_executor = Counter(row.executor_id for row in rows.values())
-    timing = {"deals": deals_count, "seconds": round(elapsed, 1), "caps": caps}
+    timing = {"deals": DEALS, "seconds": round(elapsed, 1), "caps": caps}
     print(json.dumps({**timing, "by_executor": by_executor, "max": stats["max_in_flight"]}))
 
-    assert Counter(row.status for row in rows.values()) == {"SUCCESS": deals_count}
-    assert Counter(run.status for run in runs) == {"synced": deals_count}
+    assert len(deals) == DEALS
+    assert Counter(row.status for row in rows.values()) == {"SUCCESS": DEALS}
+    assert Counter(run.status for run in runs) == {"synced": DEALS}
     assert len({run.account_id for run in runs}) == ACCOUNTS
     assert stats["max_in_flight"] <= NETSUITE_LIMIT
     assert stats["responses_429"] == stats["concurrency_rejections"] == 0
     assert fleet.overlaps(runs) == []
-    assert fleet.duplicate_external_ids(org) == {}
+    assert fleet.duplicate_external_ids(emulators) == {}
     assert set(by_executor) == {f"w{n}" for n in range(WORKERS)}  # all three took deals
-
-
-def test_three_workers_share_netsuite_and_keep_accounts_in_order(
-    emulators: Emulators, tmp_path: Path, postgres_url: str
-) -> None:
-    _three_workers_sync_every_deal(emulators, tmp_path, postgres_url, 60)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not FULL, reason="300 deals take minutes: set DEALBRIDGE_SCALEOUT_FULL=1")
-def test_three_workers_300_deals_over_20_accounts(
-    emulators: Emulators, tmp_path: Path, postgres_url: str
-) -> None:
-    _three_workers_sync_every_deal(emulators, tmp_path, postgres_url, 300)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dealbridge.cli.runtime_cli import needs_local_runtime
@@ -40,9 +41,12 @@ def test_a_second_process_on_one_sqlite_state_is_refused(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEALBRIDGE_")} | env
     with dealbridge_process(["worker"], env=env, cwd=tmp_path) as first:
         assert first.info["database"] == "sqlite"
-        second_worker = _run(["worker"], env, tmp_path)
-        web_node = _run(["serve", "--port", "0"], env, tmp_path)
-        demo = _run(["demo", "--state-dir", str(tmp_path / "demo"), "--port", "0"], env, tmp_path)
+        demo_args = ["demo", "--state-dir", str(tmp_path / "demo"), "--port", "0"]
+        commands = (["worker"], ["serve", "--port", "0"], demo_args)
+        with ThreadPoolExecutor(len(commands)) as pool:  # independent: all meet the held lock
+            second_worker, web_node, demo = pool.map(
+                lambda args: _run(args, env, tmp_path), commands
+            )
         assert not needs_local_runtime(Settings(data_dir=data_dir, database_url=None))
         assert first.process.poll() is None
 
