@@ -228,7 +228,8 @@ class SyncSettings(BaseModel):
         default=30,
         ge=1,
         le=7 * 24 * 60,
-        description="A deal PENDING this long is reported (reaper log, reaper.stale_pending)",
+        description="A deal PENDING this long is reported: a reaper log line and the "
+        "stale_pending alert (dealbridge.alerts.rules.stale_pending)",
     )
 
 

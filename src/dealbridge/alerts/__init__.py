@@ -1,7 +1,8 @@
 """Alerts that reach people, about errors and about deals that silently never synced (issue 6).
 
 What raises one: a new error class, too many open errors, a failing connection, a won deal with
-no successful sync after ``missing_outcome_minutes``.
+no successful sync after ``missing_outcome_minutes``, deal work ``PENDING`` for longer than
+``sync.stale_pending_minutes`` (a dead worker nobody could recover).
 
 The pipeline, one ``AlertService.run_once`` per tick: ``snapshot`` reads the ledger →
 ``rules`` (pure functions) say what is wrong now → ``dedupe`` drops what was sent within
@@ -21,7 +22,13 @@ from dealbridge.alerts.channels import (
     WebhookChannel,
     channels_from_settings,
 )
-from dealbridge.alerts.rules import AlertPolicy, ConnectionHealth, LedgerSnapshot, WonDeal
+from dealbridge.alerts.rules import (
+    AlertPolicy,
+    ConnectionHealth,
+    LedgerSnapshot,
+    PendingDeal,
+    WonDeal,
+)
 from dealbridge.alerts.service import AlertService
 
 __all__ = [
@@ -34,6 +41,7 @@ __all__ = [
     "ConnectionHealth",
     "EmailChannel",
     "LedgerSnapshot",
+    "PendingDeal",
     "WebhookChannel",
     "WonDeal",
     "channels_from_settings",

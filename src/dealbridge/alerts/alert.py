@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-AlertKind = Literal["new_error_class", "open_errors", "connection_failing", "missing_outcome"]
+AlertKind = Literal[
+    "new_error_class", "open_errors", "connection_failing", "missing_outcome", "stale_pending"
+]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from dealbridge.alerts.alert import Alert, console_link
 from dealbridge.settings import Settings
@@ -35,6 +36,23 @@ class WonDeal:
     won_at: datetime
 
 
+class PendingDeal(Protocol):
+    """A deal workflow that is ``PENDING`` (claimed by an executor) and since when.
+
+    A protocol rather than a class of this package: the engine's ``sync.reaper.PendingWork``
+    fits it as is, and alerts may not import the engine (they are peers in the layers).
+    """
+
+    @property
+    def workflow_id(self) -> str: ...  # noqa: D102
+
+    @property
+    def executor_id(self) -> str | None: ...  # noqa: D102
+
+    @property
+    def pending_since(self) -> datetime: ...  # noqa: D102
+
+
 @dataclass(frozen=True)
 class LedgerSnapshot:
     """What the rules look at.
@@ -46,6 +64,7 @@ class LedgerSnapshot:
         connections: The latest health check of each connection.
         unsynced: Won deals with no successful sync yet.
         baseline: Error classes first seen before this are not news (alerting started later).
+        pending: Deal workflows ``PENDING`` now (``sync.reaper.pending_work``), any age.
     """
 
     at: datetime
@@ -54,6 +73,7 @@ class LedgerSnapshot:
     connections: Sequence[ConnectionHealth] = ()
     unsynced: Sequence[WonDeal] = ()
     baseline: datetime | None = None
+    pending: Sequence[PendingDeal] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,7 @@ class AlertPolicy:
     base_url: str
     open_errors_threshold: int = 10
     missing_outcome_after: timedelta = timedelta(minutes=30)
+    stale_pending_after: timedelta = timedelta(minutes=30)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AlertPolicy:
@@ -72,6 +93,7 @@ class AlertPolicy:
             base_url=settings.web.base_url,
             open_errors_threshold=alerts.open_errors_threshold,
             missing_outcome_after=timedelta(minutes=alerts.missing_outcome_minutes),
+            stale_pending_after=timedelta(minutes=settings.sync.stale_pending_minutes),
         )
 
 
@@ -82,6 +104,7 @@ def evaluate(snapshot: LedgerSnapshot, policy: AlertPolicy) -> list[Alert]:
         *open_errors_over_threshold(snapshot, policy),
         *failing_connections(snapshot, policy),
         *missing_outcomes(snapshot, policy),
+        *stale_pending(snapshot, policy),
     ]
 
 
@@ -154,6 +177,41 @@ def missing_outcomes(snapshot: LedgerSnapshot, policy: AlertPolicy) -> list[Aler
         )
         for deal in sorted(snapshot.unsynced, key=lambda deal: deal.won_at)
         if deal.won_at <= cutoff
+    ]
+
+
+def stale_pending(snapshot: LedgerSnapshot, policy: AlertPolicy) -> list[Alert]:
+    """Deals ``PENDING`` longer than the threshold: claimed by a worker and not moving.
+
+    A deal is ``PENDING`` for seconds normally, and for up to ~17 minutes while its steps wait
+    out an outage; longer means no live worker of its application version can finish it (a
+    deploy that stopped every old worker, a failing reaper). One alert for all of them, so an
+    incident is one message however many deals it holds.
+    """
+    limit = policy.stale_pending_after
+    stale = sorted(
+        (work for work in snapshot.pending if snapshot.at - work.pending_since > limit),
+        key=lambda work: work.pending_since,
+    )
+    if not stale:
+        return []
+    oldest = stale[0]
+    executors = sorted({work.executor_id or "none" for work in stale})
+    minutes = int(limit.total_seconds() // 60)
+    count = f"{len(stale)} deal{'s' if len(stale) != 1 else ''}"
+    return [
+        Alert(
+            key="stale_pending",
+            kind="stale_pending",
+            title=f"{count} PENDING for more than {minutes} minutes",
+            detail=f"Oldest: {oldest.workflow_id}, PENDING since "
+            f"{oldest.pending_since.isoformat(timespec='seconds')} on executor "
+            f"{oldest.executor_id or 'none'}. Executors holding stale deals: "
+            f"{_short(', '.join(executors))}. A live worker of the deals' application version "
+            "must run to finish them (docs/operations.md, Scale-out and deploys).",
+            link=console_link(policy.base_url, "/runs", status="pending"),
+            at=snapshot.at,
+        )
     ]
 
 

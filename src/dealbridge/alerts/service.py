@@ -18,7 +18,7 @@ from dealbridge.alerts import dedupe, digest
 from dealbridge.alerts.alert import Alert
 from dealbridge.alerts.channels import AlertChannel, AlertDeliveryError, channels_from_settings
 from dealbridge.alerts.message import compose
-from dealbridge.alerts.rules import AlertPolicy, ConnectionHealth, WonDeal, evaluate
+from dealbridge.alerts.rules import AlertPolicy, ConnectionHealth, PendingDeal, WonDeal, evaluate
 from dealbridge.alerts.snapshot import ledger_snapshot
 from dealbridge.db.session import session_scope
 from dealbridge.db.timestamps import utc_now
@@ -80,10 +80,15 @@ class AlertService:
         *,
         connections: Sequence[ConnectionHealth] = (),
         won: Sequence[WonDeal] | None = None,
+        pending: Sequence[PendingDeal] = (),
     ) -> list[Alert]:
-        """One tick; returns the alerts delivered (empty when none were due or sent)."""
+        """One tick; returns the alerts delivered (empty when none were due or sent).
+
+        ``pending`` is the engine's ``PENDING`` deal work (``sync.reaper.pending_work()``): the
+        caller, which runs DBOS, lists it; ``stale_pending`` decides what is old.
+        """
         now = self.clock()
-        batch = self._due_batch(now, connections, won)
+        batch = self._due_batch(now, connections, won, pending)
         if not batch or not self._deliver(batch):
             return []
         with session_scope(self.ledger) as session:
@@ -92,10 +97,16 @@ class AlertService:
         return batch
 
     def _due_batch(
-        self, now: datetime, connections: Sequence[ConnectionHealth], won: Sequence[WonDeal] | None
+        self,
+        now: datetime,
+        connections: Sequence[ConnectionHealth],
+        won: Sequence[WonDeal] | None,
+        pending: Sequence[PendingDeal],
     ) -> list[Alert]:
         with session_scope(self.ledger) as session:
-            snapshot = ledger_snapshot(session, at=now, won=won, connections=connections)
+            snapshot = ledger_snapshot(
+                session, at=now, won=won, connections=connections, pending=pending
+            )
             alerts = evaluate(snapshot, self.policy)
             sent = dedupe.last_sent(session, [alert.key for alert in alerts])
             due = dedupe.due_alerts(alerts, sent, now, self.repeat)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dealbridge.alerts.rules import ConnectionHealth, LedgerSnapshot, WonDeal
+from dealbridge.alerts.rules import ConnectionHealth, LedgerSnapshot, PendingDeal, WonDeal
 from dealbridge.db import open_errors
 from dealbridge.db.models import ACTIVE_ERROR_STATES, Run
 from dealbridge.db.runs import SUCCESS_STATUSES
@@ -34,8 +34,13 @@ def ledger_snapshot(
     at: datetime,
     won: Sequence[WonDeal] | None = None,
     connections: Sequence[ConnectionHealth] = (),
+    pending: Sequence[PendingDeal] = (),
 ) -> LedgerSnapshot:
-    """The snapshot at ``at``; ``won=None`` takes the won deals from the run history."""
+    """The snapshot at ``at``; ``won=None`` takes the won deals from the run history.
+
+    ``pending`` comes from the caller, like ``connections``: the engine's state lives in DBOS's
+    tables, which the ledger does not read (``sync.reaper.pending_work`` lists it).
+    """
     deals = list(won) if won is not None else triggered_deals(session, at - DEFAULT_LOOKBACK)
     synced = synced_opportunities(session, [deal.opportunity_id for deal in deals])
     return LedgerSnapshot(
@@ -45,6 +50,7 @@ def ledger_snapshot(
         connections=tuple(connections),
         unsynced=tuple(deal for deal in deals if deal.opportunity_id not in synced),
         baseline=baseline(session, at),
+        pending=tuple(pending),
     )
 
 
