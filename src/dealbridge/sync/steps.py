@@ -23,6 +23,7 @@ from dealbridge.db.open_errors import Failure
 from dealbridge.db.timestamps import utc_now
 from dealbridge.sync.call_log import collecting_calls
 from dealbridge.sync.ledger import RunFinish
+from dealbridge.sync.overrides import blocking, operation_keys, waive_overridden
 from dealbridge.sync.plan_data import plan_document
 from dealbridge.sync.runtime import current_runtime
 from dealbridge.sync.stamps import salesforce_instant
@@ -90,8 +91,12 @@ async def plan(run_id: str, graph: dict[str, Any], fresh_lookups: bool) -> dict[
         return plan_document(runtime.engine.plan(deal, lookups))
 
     document = await _recording_calls(run_id, make)
-    blocked = any(v.get("severity", "error") == "error" for v in document["violations"])
-    return {"triggered": True, "ok": not blocked, "plan": document, "ms": _ms(started)}
+    if blocking(document["violations"]):
+        states = await asyncio.to_thread(runtime.ledger.synced_state, operation_keys(document))
+        edited = [key for key, state in states.items() if state.override is not None]
+        document = waive_overridden(document, edited)
+    ok = not blocking(document["violations"])
+    return {"triggered": True, "ok": ok, "plan": document, "ms": _ms(started)}
 
 
 async def wave(

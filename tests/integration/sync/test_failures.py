@@ -137,3 +137,37 @@ def _planned_payload(runtime: Runtime, run_id: str, key: str) -> dict[str, Any]:
     entry = next(op for op in operations if f"{op['type']}/{op['external_id']}" == key)
     payload: dict[str, Any] = entry["payload"]
     return payload
+
+
+def test_a_deal_refused_by_a_flow_rule_syncs_after_edit_and_retry_of_that_record(
+    org: Emulators, runtime: Runtime
+) -> None:
+    """An edited payload answers the rule that judged the mapped one.
+
+    Regression: the edit used to be applied only at write time, after validation, so a deal
+    blocked by a rule failed the same rule again on every edited retry.
+    """
+    opportunity_id = next(
+        opp for opp, reason in org.seeded["flawed"].items() if reason == "long_account_name"
+    )
+    account_id = org.get("Opportunity", opportunity_id)["AccountId"]
+    invalid = close_and_sync(org, opportunity_id)
+    assert invalid["status"] == "invalid", invalid
+    error = _error(runtime, invalid["error_id"])
+    assert (error.failure_type, error.record_type) == ("validation", "customer")
+
+    key = f"customer/SFACC-{account_id}"
+    payload = {**_planned_payload(runtime, invalid["run_id"], key), "companyName": "Short Name Co"}
+    workflow_id = run(edit_and_retry(invalid["error_id"], key, payload, "alice"))
+    retried = run(wait_for_outcome(workflow_id, 90))
+
+    assert retried["status"] == "synced", retried
+    assert _error(runtime, invalid["error_id"]).state == "resolved"
+    customer = by_external_id(org.ns_records("customer"))[f"SFACC-{account_id}"]
+    assert customer["companyName"] == "Short Name Co"
+    with runtime.ledger.session() as session:
+        stored = runs.get_run(session, retried["run_id"])
+        assert stored is not None
+        assert stored.plan is not None
+        waived = [v for v in stored.plan["violations"] if v["severity"] == "waived"]
+    assert [v["waived_for"] for v in waived] == [key]
