@@ -199,7 +199,6 @@ class SyncSettings(BaseModel):
     flow_path: Path | None = Field(
         default=None, description="Flow file; default the shipped flows/cpq_closed_won.yaml"
     )
-    poll_interval_seconds: float = Field(default=60.0, gt=0, le=86_400)
     queue_concurrency: int | None = Field(
         default=None,
         ge=1,
@@ -231,6 +230,17 @@ class SyncSettings(BaseModel):
         description="A deal PENDING this long is reported: a reaper log line and the "
         "stale_pending alert (dealbridge.alerts.rules.stale_pending)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_removed_settings(cls, values: Any) -> Any:
+        """``sync.poll_interval_seconds`` duplicated ``poller.interval_seconds`` and did nothing."""
+        if isinstance(values, dict) and "poll_interval_seconds" in values:
+            raise ConfigError(
+                "sync.poll_interval_seconds is gone: the poll interval is poller.interval_seconds "
+                "(DEALBRIDGE_POLLER__INTERVAL_SECONDS)"
+            )
+        return values
 
 
 def _is_even_interval(seconds: int) -> bool:

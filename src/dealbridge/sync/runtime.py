@@ -268,8 +268,10 @@ class Runtime:
         }
 
     def _launch_dbos(self) -> None:
-        # The workflow must be registered before DBOS.launch() recovers pending runs of it.
-        import dealbridge.sync.deal_sync  # noqa: F401
+        # Every workflow must be registered before DBOS.launch() recovers pending runs of it —
+        # the poller's too: a worker that never polls may still be the process that recovers a
+        # poll (its executor id restarted as a worker, or a reaper taking over a dead serve).
+        from dealbridge.sync import deal_sync, poller  # noqa: F401
 
         DBOS(config=self.dbos_config())
         DBOS.launch()
