@@ -213,6 +213,8 @@ def _describe(summary: BackfillSummary) -> None:
     )
     for failure in summary.failures:
         console.print(f"[red]failed[/red] {failure['opportunity']}: {failure['reason']}")
+    if summary.unfinished:
+        console.print(f"{summary.unfinished} deal(s) still running; they finish in the worker")
     if summary.paused:
         console.print(f"[yellow]paused[/yellow]: {summary.paused}", highlight=False)
     elif summary.cursor:

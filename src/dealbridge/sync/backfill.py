@@ -114,6 +114,7 @@ class BackfillSummary:
     paused: str | None = None
     cursor: str | None = None
     job_totals: dict[str, int] = field(default_factory=dict)
+    unfinished: int = 0
 
     def record(self, outcomes: Iterable[RunOutcome]) -> None:
         """Count outcomes; keep each failure's reason."""
@@ -136,6 +137,7 @@ class BackfillSummary:
             "paused": self.paused,
             "cursor": self.cursor,
             "job_totals": self.job_totals,
+            "unfinished": self.unfinished,
         }
 
 
@@ -187,6 +189,7 @@ async def run_backfill(
             raise
         summary.paused = f"{error.user_message}; run the same command later to resume"
     await pipeline.settle(until_waiting=0, timeout=wait_seconds)
+    summary.unfinished = pipeline.waiting  # still running after ``wait_seconds``
     summary.job_totals = await asyncio.to_thread(job_totals, ledger, job)
     return summary
 

@@ -32,6 +32,7 @@ person: they are only reported.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -198,9 +199,9 @@ async def _findings(
     ]
     for record_type, columns in DUPLICATE_FIELDS.items():
         values = lookalike_values(expectation, record_type)
-        if not any(values):
-            continue
         prefixes = expectation.prefixes.get(record_type, ())
+        if not any(values) or not prefixes:
+            continue
         lower = (columns[0].lower(), columns[1].lower())
         rows = await read_lookalikes(netsuite, record_type, prefixes, lower, values)
         items.extend(duplicate_items(expectation, record_type, rows))
@@ -223,7 +224,7 @@ async def _out_of_scope(
     windowed = window.since is not None or window.until is not None
     if not candidates or ledger is None:
         return candidates if windowed else set()
-    owners = ledger_owners(ledger, candidates)
+    owners = await asyncio.to_thread(ledger_owners, ledger, candidates)
     unreadable = {key for key, deal in expectation.deals.items() if deal.graph is None}
     outside = {owner for owner in owners.values() if owner and owner not in expectation.deals}
     won = await still_won(salesforce, sorted(outside)) if windowed and outside else set()

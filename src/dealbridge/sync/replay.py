@@ -21,12 +21,14 @@ describes exactly what it writes, which ``ReplayResult.stale`` lets the caller s
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
+from dealbridge.connectors.salesforce.deal_models import DealGraph
 from dealbridge.core.records import Operation, RecordKey, SyncPlan, Violation, payload_to_json
 from dealbridge.db import runs, synced
 from dealbridge.db.ledger_errors import NotInLedgerError
@@ -159,7 +161,9 @@ async def replay_run(
     """
     stored = load_run(ledger, run_id)
     lookups = await load_lookups(engine.flow, netsuite, cache=cache)
-    now = engine.plan(stored.graph, lookups)
+    # As the workflow's plan step does: the stored JSON back into a DealGraph first (planned
+    # from the raw JSON, decimals would render as text: "line 1.0" instead of "line 1").
+    now = engine.plan(DealGraph.from_json(json.dumps(stored.graph)), lookups)
     then = plan_from_document(stored.plan) if stored.plan else None
     result = ReplayResult(
         stored,

@@ -1,5 +1,8 @@
 """A synced org for reconciliation: both emulators, a runtime, and every won deal synced.
 
+The emulators start once for the package (each test resets them); every test gets a fresh data
+directory and its own launched runtime.
+
 The won deals are synced by the real engine (``sync_deal`` workflows in this process, against
 both emulators as real processes), so what reconciliation compares is what a sync really wrote.
 """
@@ -20,7 +23,7 @@ from tests.integration.sync.harness import Emulators, running_emulators, setting
 DEALS = 40
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
     with running_emulators(tmp_path_factory.mktemp("emulators")) as started:
         yield started
@@ -32,7 +35,9 @@ def synced(emulators: Emulators, tmp_path: Path) -> Iterator[SyncedOrg]:
     DBOS.destroy()
     runtime = Runtime(settings_for(emulators, tmp_path / "data"))
     runtime.launch()
+    synced = SyncedOrg(emulators, runtime, [])
     try:
-        yield SyncedOrg(emulators, runtime, sync_all(runtime))
+        synced.deals = sync_all(runtime)
+        yield synced
     finally:
-        runtime.shutdown(0)
+        synced.runtime.shutdown(0)  # a test may have relaunched it with other settings

@@ -22,7 +22,9 @@ PREFIXES = {
 
 
 def operation(key: RecordKey, payload: dict[str, Any]) -> Operation:
-    return Operation(name=key.record_type, key=key, payload=payload)
+    """The operation of the shipped flow's shape: the customer's address book is replaced."""
+    replace = ("addressBook",) if key.record_type == "customer" else ()
+    return Operation(name=key.record_type, key=key, payload=payload, replace=replace)
 
 
 def deal(opportunity_id: str = "006A") -> WonDeal:
