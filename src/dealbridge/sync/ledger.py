@@ -6,6 +6,11 @@ SQLite write lock or a PostgreSQL round trip never stalls the other deals of the
 return plain values (ids, dicts, small dataclasses), never ORM rows, because what a step returns
 is checkpointed by DBOS.
 
+Why some methods take a step's API ``calls`` too: every transaction and every hop to a thread
+costs the engine CPU on each deal (issue 8), so what a step writes at its end — the deal graph,
+the records written, the write-back stamp — is stored in the same transaction as the calls the
+step made (``begin_run``, ``mark_running``, ``record_writes``, ``remember_write_back``).
+
 The loop guard lives here too: the ``SystemModstamp`` our own write-back produced is kept as a
 forward-only watermark ``writeback:<OpportunityId>``; a notification or poll carrying exactly
 that stamp is our echo, not a change (``is_own_write_back``).
@@ -80,28 +85,56 @@ class Ledger:
 
     def start_run(self, workflow_id: str, opportunity_id: str, trigger: dict[str, Any]) -> str:
         """The run of ``workflow_id``, created on first call; returns its id."""
+        with self.session() as session:
+            return self._start_run(session, workflow_id, opportunity_id, trigger)
+
+    @staticmethod
+    def _start_run(
+        session: Session, workflow_id: str, opportunity_id: str, trigger: dict[str, Any]
+    ) -> str:
         stamp = trigger.get("system_modstamp")
         received = trigger.get("received_at")
-        with self.session() as session:
-            run = runs.start_run(
-                session,
-                workflow_id=workflow_id,
-                opportunity_id=opportunity_id,
-                trigger=trigger["kind"],
-                account_id=trigger.get("account_id"),
-                trigger_ref=trigger.get("trigger_ref"),
-                system_modstamp=parse_instant(stamp) if stamp else None,
-                received_at=datetime.fromisoformat(received) if received else None,
-            )
-            return run.id
+        run = runs.start_run(
+            session,
+            workflow_id=workflow_id,
+            opportunity_id=opportunity_id,
+            trigger=trigger["kind"],
+            account_id=trigger.get("account_id"),
+            trigger_ref=trigger.get("trigger_ref"),
+            system_modstamp=parse_instant(stamp) if stamp else None,
+            received_at=datetime.fromisoformat(received) if received else None,
+        )
+        return run.id
 
-    def mark_running(self, run_id: str, graph: dict[str, Any]) -> None:
-        """The run has started; keep the deal graph for replay and the console."""
+    def begin_run(
+        self, workflow_id: str, opportunity_id: str, trigger: dict[str, Any], *, echo_check: bool
+    ) -> tuple[str, bool]:
+        """``start_run`` and, with ``echo_check``, ``is_own_write_back``: one transaction."""
+        with self.session() as session:
+            run_id = self._start_run(session, workflow_id, opportunity_id, trigger)
+            stamp = trigger.get("system_modstamp")
+            if not echo_check or not stamp:
+                return run_id, False
+            own = watermarks.get_watermark(session, WRITE_BACK_WATERMARK + opportunity_id)
+            return run_id, own is not None and parse_instant(own) == parse_instant(stamp)
+
+    def mark_running(
+        self, run_id: str, graph: dict[str, Any], calls: Sequence[CallRecord] = ()
+    ) -> None:
+        """The run has started; keep the deal graph for replay and the console (and ``calls``)."""
         with self.session() as session:
             runs.mark_running(session, run_id, deal_graph=graph)
+            if calls:
+                api_calls.record_calls(session, run_id, calls)
 
-    def finish_run(self, run_id: str, finish: RunFinish) -> None:
-        """Record the outcome, with the API call summary counted from the stored calls."""
+    def finish_run(
+        self, run_id: str, finish: RunFinish, *, resolve_opportunity: str | None = None
+    ) -> int | None:
+        """Record the outcome, with the API call summary counted from the stored calls.
+
+        With ``resolve_opportunity`` (after a success), that opportunity's active error is closed
+        in the same transaction (``resolve_for_success``); returns the closed error's id, if any.
+        """
         with self.session() as session:
             summary = api_calls.call_counts(_as_records(api_calls.calls_for_run(session, run_id)))
             runs.finish_run(
@@ -115,6 +148,10 @@ class Ledger:
                 plan=finish.plan,
                 error_id=finish.error_id,
             )
+            if resolve_opportunity is None:
+                return None
+            error = open_errors.resolve_for_success(session, resolve_opportunity, run_id)
+            return error.id if error is not None else None
 
     def record_calls(self, run_id: str, calls: Sequence[CallRecord]) -> None:
         """Store a step's calls (redacted by the connectors)."""
@@ -133,10 +170,18 @@ class Ledger:
                 for key, row in rows.items()
             }
 
-    def record_writes(self, writes: Sequence[synced.SyncedWrite], run_id: str) -> None:
-        """Remember records just written (their ids and payload hashes)."""
+    def record_writes(
+        self,
+        writes: Sequence[synced.SyncedWrite],
+        run_id: str,
+        calls: Sequence[CallRecord] = (),
+    ) -> None:
+        """Remember records just written (their ids and payload hashes), and ``calls``."""
         with self.session() as session:
-            synced.upsert_synced(session, writes, run_id=run_id)
+            if writes:
+                synced.upsert_synced(session, writes, run_id=run_id)
+            if calls:
+                api_calls.record_calls(session, run_id, calls)
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -183,10 +228,19 @@ class Ledger:
         with self.session() as session:
             return watermarks.get_watermark(session, WRITE_BACK_WATERMARK + opportunity_id)
 
-    def remember_write_back(self, opportunity_id: str, modstamp: str) -> None:
-        """Keep the stamp our write-back produced (forward only)."""
+    def remember_write_back(
+        self,
+        opportunity_id: str,
+        modstamp: str,
+        *,
+        run_id: str | None = None,
+        calls: Sequence[CallRecord] = (),
+    ) -> None:
+        """Keep the stamp our write-back produced (forward only), and ``calls`` of ``run_id``."""
         with self.session() as session:
             watermarks.advance_watermark(session, WRITE_BACK_WATERMARK + opportunity_id, modstamp)
+            if run_id is not None and calls:
+                api_calls.record_calls(session, run_id, calls)
 
     def is_own_write_back(self, opportunity_id: str, modstamp: str | None) -> bool:
         """Whether ``modstamp`` is exactly what our own write-back produced."""

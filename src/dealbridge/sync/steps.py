@@ -6,7 +6,8 @@ upserts, the write-back sets fields to values. What a step returns is DBOS's che
 in it is the step's own duration, which the run's ``step_timings`` collect.
 
 Every step that calls a remote system collects its API calls (``call_log``) and stores them with
-the run when it ends, successful or not.
+the run when it ends, successful or not — in the transaction of the step's own last ledger write
+when it has one (``_store_with``), so a deal costs as few transactions and thread hops as it can.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from dealbridge.connectors.salesforce.deal_graph import fetch_deal_graph
 from dealbridge.connectors.salesforce.deal_models import DealGraph
+from dealbridge.core.calls import CallRecord
 from dealbridge.db.open_errors import Failure
 from dealbridge.db.timestamps import utc_now
 from dealbridge.sync.call_log import collecting_calls
@@ -40,9 +43,14 @@ async def start_run(
     """The run row (created once per workflow id), and whether the trigger is our own echo."""
     runtime = current_runtime()
     started = time.perf_counter()
-    run_id = await asyncio.to_thread(runtime.ledger.start_run, workflow_id, opportunity_id, trigger)
-    echo = trigger["kind"] in AUTOMATIC_TRIGGERS and await asyncio.to_thread(
-        runtime.ledger.is_own_write_back, opportunity_id, trigger.get("system_modstamp")
+    run_id, echo = await asyncio.to_thread(
+        partial(
+            runtime.ledger.begin_run,
+            workflow_id,
+            opportunity_id,
+            trigger,
+            echo_check=trigger["kind"] in AUTOMATIC_TRIGGERS,
+        )
     )
     return {"run_id": run_id, "own_write_back": echo, "ms": _ms(started)}
 
@@ -52,16 +60,17 @@ async def extract(run_id: str, opportunity_id: str) -> dict[str, Any]:
     runtime = current_runtime()
     started = time.perf_counter()
 
-    async def fetch() -> DealGraph:
+    async def fetch(calls: list[CallRecord]) -> tuple[DealGraph, dict[str, Any]]:
         clients = await runtime.loop_clients()
         multi_currency = runtime.settings.sync.multi_currency
-        return await fetch_deal_graph(
+        graph = await fetch_deal_graph(
             clients.salesforce, opportunity_id, multi_currency=multi_currency
         )
+        data: dict[str, Any] = json.loads(graph.to_json())
+        await _store_with(calls, partial(runtime.ledger.mark_running, run_id, data))
+        return graph, data
 
-    graph = await _recording_calls(run_id, fetch)
-    data: dict[str, Any] = json.loads(graph.to_json())
-    await asyncio.to_thread(runtime.ledger.mark_running, run_id, data)
+    graph, data = await _recording_calls(run_id, fetch)
     stamp = graph.opportunity.system_modstamp
     return {
         "graph": data,
@@ -85,7 +94,7 @@ async def plan(run_id: str, graph: dict[str, Any], fresh_lookups: bool) -> dict[
     if not runtime.engine.triggered(deal):
         return {"triggered": False, "ok": False, "plan": None, "ms": _ms(started)}
 
-    async def make() -> dict[str, Any]:
+    async def make(_calls: list[CallRecord]) -> dict[str, Any]:
         clients = await runtime.loop_clients()
         lookups = await runtime.lookups(clients.netsuite)
         return plan_document(runtime.engine.plan(deal, lookups))
@@ -110,9 +119,9 @@ async def wave(
     runtime = current_runtime()
     started = time.perf_counter()
 
-    async def execute() -> dict[str, Any]:
+    async def execute(calls: list[CallRecord]) -> dict[str, Any]:
         clients = await runtime.loop_clients()
-        context = WaveContext(clients.netsuite, runtime.ledger, run_id, opportunity_id, flow)
+        context = WaveContext(clients.netsuite, runtime.ledger, run_id, opportunity_id, flow, calls)
         return await execute_wave(entries, known_ids, context)
 
     result = await _recording_calls(run_id, execute)
@@ -130,12 +139,14 @@ async def write_back(run_id: str, write: dict[str, Any], unchanged: bool) -> dic
     if unchanged and await asyncio.to_thread(shows_synced, target.opportunity_id, run_id):
         return {"status": "skipped", "ms": _ms(started)}
 
-    async def send() -> str:
+    async def send(calls: list[CallRecord]) -> str:
         clients = await runtime.loop_clients()
-        return stamp_of(await clients.salesforce.composite(subrequests(target, utc_now())))
+        stamp = stamp_of(await clients.salesforce.composite(subrequests(target, utc_now())))
+        remember = partial(runtime.ledger.remember_write_back, target.opportunity_id, stamp)
+        await _store_with(calls, lambda batch: remember(run_id=run_id, calls=batch))
+        return stamp
 
     stamp = await _recording_calls(run_id, send)
-    await asyncio.to_thread(runtime.ledger.remember_write_back, target.opportunity_id, stamp)
     return {"status": "written", "modstamp": stamp, "ms": _ms(started)}
 
 
@@ -154,24 +165,35 @@ async def record_failure(
 async def finish_run(
     run_id: str, opportunity_id: str, finish: RunFinish, succeeded: bool
 ) -> dict[str, Any]:
-    """Record the outcome; after a success, close the opportunity's open error."""
+    """Record the outcome; after a success, close the opportunity's open error (one transaction)."""
     runtime = current_runtime()
-    await asyncio.to_thread(runtime.ledger.finish_run, run_id, finish)
-    resolved = None
-    if succeeded:
-        resolved = await asyncio.to_thread(
-            runtime.ledger.resolve_for_success, opportunity_id, run_id
-        )
+    resolve = opportunity_id if succeeded else None
+    resolved = await asyncio.to_thread(
+        partial(runtime.ledger.finish_run, run_id, finish, resolve_opportunity=resolve)
+    )
     return {"resolved_error_id": resolved}
 
 
-async def _recording_calls(run_id: str, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` and store the API calls it made with the run, even when it fails."""
+async def _recording_calls(run_id: str, work: Callable[[list[CallRecord]], Awaitable[T]]) -> T:
+    """Run ``work`` and store the API calls it made with the run, even when it fails.
+
+    ``work`` gets the live list of the step's calls and may store them itself with its last
+    ledger write (``_store_with``); whatever is left in the list is stored here, without any
+    transaction when nothing is.
+    """
     with collecting_calls() as calls:
         try:
-            return await work()
+            return await work(calls)
         finally:
-            await asyncio.to_thread(current_runtime().ledger.record_calls, run_id, list(calls))
+            if calls:
+                await asyncio.to_thread(current_runtime().ledger.record_calls, run_id, list(calls))
+
+
+async def _store_with(calls: list[CallRecord], store: Callable[[list[CallRecord]], None]) -> None:
+    """Run ``store`` (a ledger write taking the calls) in a thread; the calls it stored leave."""
+    batch = list(calls)
+    await asyncio.to_thread(store, batch)
+    del calls[: len(batch)]
 
 
 def _ms(started: float) -> float:

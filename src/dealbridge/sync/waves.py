@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
 from dealbridge.connectors.netsuite.models import record_group
+from dealbridge.core.calls import CallRecord
 from dealbridge.core.records import Operation, RecordKey
 from dealbridge.db.synced import SyncedWrite, payload_hash
 from dealbridge.errors import DealbridgeError
@@ -41,13 +42,18 @@ class _Prepared:
 
 @dataclass(frozen=True)
 class WaveContext:
-    """Who executes the wave and for which deal."""
+    """Who executes the wave and for which deal.
+
+    ``calls`` is the step's live list of API calls: they are stored in the transaction that
+    records the wave's writes (and leave the list), one transaction instead of two.
+    """
 
     netsuite: NetSuiteClient
     ledger: Ledger
     run_id: str
     opportunity_id: str
     flow: str
+    calls: list[CallRecord] = field(default_factory=list)
 
 
 async def execute_wave(
@@ -129,7 +135,9 @@ async def _send_all(items: list[_Prepared], context: WaveContext) -> dict[str, s
         written[str(item.operation.key)] = result
         writes.append(_synced_write(item, result, context))
     if writes:
-        await asyncio.to_thread(context.ledger.record_writes, writes, context.run_id)
+        calls = list(context.calls)
+        await asyncio.to_thread(context.ledger.record_writes, writes, context.run_id, calls)
+        del context.calls[: len(calls)]
     if failures:
         raise failures[0]
     return written

@@ -1,0 +1,85 @@
+"""The ledger writes a step makes at its end, stored together with the step's API calls.
+
+One transaction instead of two per step (issue 8's CPU per deal): what each combined method
+stores must be exactly what the separate methods stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dealbridge.core.calls import CallRecord
+from dealbridge.core.records import RecordKey
+from dealbridge.db import api_calls, open_errors, runs
+from dealbridge.db.migrate import upgrade
+from dealbridge.db.open_errors import Failure
+from dealbridge.db.synced import SyncedWrite
+from dealbridge.sync.ledger import Ledger, RunFinish
+
+STAMP = "2026-03-01T10:00:00.000Z"
+TRIGGER = {"kind": "poller", "account_id": "001A", "system_modstamp": STAMP}
+CALL = CallRecord("netsuite", "PUT", "/record/v1/customer/eid:SFACC-1", 204, 3.0)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    upgrade(url)
+    opened = Ledger(url)
+    yield opened
+    opened.dispose()
+
+
+def stored_calls(ledger: Ledger, run_id: str) -> list[tuple[str, str]]:
+    with ledger.session() as session:
+        return [(row.method, row.path) for row in api_calls.calls_for_run(session, run_id)]
+
+
+def test_begin_run_starts_the_run_once_and_sees_our_own_echo(ledger: Ledger) -> None:
+    run_id, echo = ledger.begin_run("wf-1", "006A", TRIGGER, echo_check=True)
+    assert echo is False
+    assert ledger.begin_run("wf-1", "006A", TRIGGER, echo_check=True) == (run_id, False)
+    ledger.remember_write_back("006A", STAMP)
+    assert ledger.begin_run("wf-2", "006A", TRIGGER, echo_check=True)[1] is True
+    assert ledger.begin_run("wf-3", "006A", TRIGGER, echo_check=False)[1] is False
+    without_stamp = {**TRIGGER, "system_modstamp": None}
+    assert ledger.begin_run("wf-4", "006A", without_stamp, echo_check=True)[1] is False
+
+
+def test_the_graph_the_writes_and_the_write_back_stamp_carry_the_step_calls(
+    ledger: Ledger,
+) -> None:
+    run_id = ledger.start_run("wf-1", "006A", TRIGGER)
+    ledger.mark_running(run_id, {"opportunity": {"Id": "006A"}}, [CALL])
+    key = RecordKey("customer", "SFACC-1")
+    ledger.record_writes([SyncedWrite(key, "entity", "12", "h1")], run_id, [CALL, CALL])
+    ledger.record_writes([], run_id)  # nothing at all: still fine
+    ledger.remember_write_back("006A", STAMP, run_id=run_id, calls=[CALL])
+
+    assert len(stored_calls(ledger, run_id)) == 4
+    assert ledger.synced_state([key])[key].netsuite_id == "12"
+    assert ledger.is_own_write_back("006A", STAMP)
+    with ledger.session() as session:
+        run = runs.get_run(session, run_id)
+        assert run is not None
+        assert run.deal_graph == {"opportunity": {"Id": "006A"}}
+
+
+def test_finish_run_closes_the_open_error_only_when_asked(ledger: Ledger) -> None:
+    failed = ledger.start_run("wf-1", "006A", TRIGGER)
+    error_id = ledger.record_failure(Failure("validation", "bad"), "006A", failed, "wf-1")
+    finish = RunFinish("synced", [], 1, 0, None, None)
+    later = ledger.start_run("wf-2", "006A", TRIGGER)
+
+    assert ledger.finish_run(later, finish) is None
+    with ledger.session() as session:
+        assert open_errors.active_error(session, "006A") is not None
+    assert ledger.finish_run(later, finish, resolve_opportunity="006A") == error_id
+    with ledger.session() as session:
+        assert open_errors.active_error(session, "006A") is None
+        run = runs.get_run(session, later)
+        assert run is not None
+        assert run.status == "synced"
