@@ -44,6 +44,18 @@ def calls_for_run(session: Session, run_id: str) -> list[ApiCall]:
     return list(session.scalars(query))
 
 
+def call_records_for_run(session: Session, run_id: str) -> list[CallRecord]:
+    """A run's calls as ``CallRecord``s of what ``call_counts`` reads, without loading rows.
+
+    Columns rather than ORM objects: counted at the end of every run, where building each
+    stored call as an entity cost more CPU than the query (issue 8).
+    """
+    query = select(
+        ApiCall.system, ApiCall.method, ApiCall.path, ApiCall.status, ApiCall.duration_ms
+    ).where(ApiCall.run_id == run_id)
+    return [CallRecord(*row) for row in session.execute(query)]
+
+
 def call_counts(records: Sequence[CallRecord]) -> dict[str, Any]:
     """The run's ``api_calls`` summary: per system, total, writes and counts by status.
 

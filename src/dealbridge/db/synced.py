@@ -76,6 +76,29 @@ def get_synced(session: Session, keys: Iterable[RecordKey]) -> dict[RecordKey, S
     return found
 
 
+def synced_facts(
+    session: Session, keys: Iterable[RecordKey]
+) -> dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None]]:
+    """``(netsuite_id, payload_hash, override_payload)`` of the rows of ``keys`` that exist.
+
+    What a wave asks before writing, read as columns: no entity is built or kept in the
+    session's identity map, so nothing stale can be read back either (``get_synced``).
+    """
+    found: dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None]] = {}
+    columns = (
+        SyncedRecord.record_type,
+        SyncedRecord.external_id,
+        SyncedRecord.netsuite_id,
+        SyncedRecord.payload_hash,
+        SyncedRecord.override_payload,
+    )
+    for chunk in _chunks(keys):
+        query = select(*columns).where(_KEY_COLUMNS.in_(chunk))
+        for record_type, external_id, netsuite_id, hash_, override in session.execute(query):
+            found[RecordKey(record_type, external_id)] = (netsuite_id, hash_, override)
+    return found
+
+
 def is_unchanged(session: Session, key: RecordKey, hash_: str) -> bool:
     """True when ``key`` was written with this payload hash and no override is pending."""
     row = get_synced(session, [key]).get(key)

@@ -136,7 +136,7 @@ class Ledger:
         in the same transaction (``resolve_for_success``); returns the closed error's id, if any.
         """
         with self.session() as session:
-            summary = api_calls.call_counts(_as_records(api_calls.calls_for_run(session, run_id)))
+            summary = api_calls.call_counts(api_calls.call_records_for_run(session, run_id))
             runs.finish_run(
                 session,
                 run_id,
@@ -164,11 +164,8 @@ class Ledger:
     def synced_state(self, keys: Iterable[RecordKey]) -> dict[RecordKey, SyncedState]:
         """The ledger's memory of these records (absent keys were never written)."""
         with self.session() as session:
-            rows = synced.get_synced(session, keys)
-            return {
-                key: SyncedState(row.netsuite_id, row.payload_hash, row.override_payload)
-                for key, row in rows.items()
-            }
+            facts = synced.synced_facts(session, keys)
+            return {key: SyncedState(*found) for key, found in facts.items()}
 
     def record_writes(
         self,
@@ -255,10 +252,3 @@ def _write_back_ok(step_timings: list[dict[str, Any]]) -> bool:
         entry.get("step") == WRITE_BACK_STEP and entry.get("status") in _WRITE_BACK_DONE
         for entry in step_timings
     )
-
-
-def _as_records(rows: Iterable[Any]) -> list[CallRecord]:
-    """Stored calls in the shape ``api_calls.call_counts`` counts."""
-    return [
-        CallRecord(row.system, row.method, row.path, row.status, row.duration_ms) for row in rows
-    ]

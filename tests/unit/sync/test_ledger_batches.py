@@ -13,11 +13,11 @@ import pytest
 
 from dealbridge.core.calls import CallRecord
 from dealbridge.core.records import RecordKey
-from dealbridge.db import api_calls, open_errors, runs
+from dealbridge.db import api_calls, open_errors, runs, synced
 from dealbridge.db.migrate import upgrade
 from dealbridge.db.open_errors import Failure
 from dealbridge.db.synced import SyncedWrite
-from dealbridge.sync.ledger import Ledger, RunFinish
+from dealbridge.sync.ledger import Ledger, RunFinish, SyncedState
 
 STAMP = "2026-03-01T10:00:00.000Z"
 TRIGGER = {"kind": "poller", "account_id": "001A", "system_modstamp": STAMP}
@@ -83,3 +83,28 @@ def test_finish_run_closes_the_open_error_only_when_asked(ledger: Ledger) -> Non
         run = runs.get_run(session, later)
         assert run is not None
         assert run.status == "synced"
+
+
+def test_synced_state_reads_id_hash_and_a_pending_override(ledger: Ledger) -> None:
+    run_id = ledger.start_run("wf-1", "006A", TRIGGER)
+    key, other = RecordKey("customer", "SFACC-1"), RecordKey("customer", "SFACC-2")
+    ledger.record_writes([SyncedWrite(key, "entity", "12", "h1")], run_id)
+    assert ledger.synced_state([key, other]) == {key: SyncedState("12", "h1", None)}
+    with ledger.session() as session:
+        synced.set_override_payload(session, key, group="entity", payload={"companyName": "X"})
+    assert ledger.synced_state([key])[key] == SyncedState("12", "h1", {"companyName": "X"})
+
+
+def test_the_run_summary_counts_the_stored_calls(ledger: Ledger) -> None:
+    run_id = ledger.start_run("wf-1", "006A", TRIGGER)
+    salesforce = CallRecord("salesforce", "GET", "/query", 200, 1.0)
+    ledger.mark_running(run_id, {}, [salesforce, salesforce])
+    ledger.record_calls(run_id, [CALL, CallRecord("netsuite", "PUT", "/x", None, 1.0)])
+    ledger.finish_run(run_id, RunFinish("synced", [], 1, 0, None, None))
+    with ledger.session() as session:
+        run = runs.get_run(session, run_id)
+        assert run is not None
+        assert run.api_calls == {
+            "salesforce": {"total": 2, "writes": 0, "by_status": {"200": 2}},
+            "netsuite": {"total": 2, "writes": 2, "by_status": {"204": 1, "none": 1}},
+        }
