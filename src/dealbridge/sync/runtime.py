@@ -138,6 +138,7 @@ class Runtime:
         self._engine: FlowEngine | None = None
         self._queue: Queue | None = None
         self._lock: IO[str] | None = None
+        self._stopping = False
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -175,11 +176,16 @@ class Runtime:
         """
         if timeout is None:
             timeout = self.settings.sync.shutdown_timeout_seconds
+        self._stopping = True
         try:
             self.fleet.stop()
             DBOS.destroy(workflow_completion_timeout_sec=timeout)
         finally:
             self._release()
+
+    def is_ready(self) -> bool:
+        """Whether this runtime takes work now: launched, and not shutting down (``/readyz``)."""
+        return _current is self and self._queue is not None and not self._stopping
 
     async def launch_async(self) -> None:
         """``launch`` from async code (see the module docstring)."""
@@ -319,6 +325,7 @@ class Runtime:
             self._ledger.dispose()
             self._ledger = None
         self._queue = None
+        self._stopping = False
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()

@@ -1,9 +1,23 @@
-"""The REST API under ``/api/v1`` and ``/metrics`` (issue 6); routers are added as they land."""
+"""The REST API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``) and ``/metrics``.
+
+``routers`` is what ``create_web_app(settings, routers=[...])`` takes; every route declares its
+role (viewer reads; operator retries, resolves, edits and syncs). Errors are problem+json
+(``failures``); actions go through ``sync.operator`` on the request's transaction
+(``operations``).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from dealbridge.web.api import deals, errors, metrics, runs, status
+
+routers: list[APIRouter] = [
+    runs.router,
+    errors.router,
+    deals.router,
+    status.router,
+    metrics.router,
+]
 
 __all__ = ["routers"]
