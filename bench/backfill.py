@@ -9,7 +9,9 @@ again, once, and runs to the end.
 
 Checked afterwards: one run per deal (a finished deal was never redone), every run ``synced``, no
 NetSuite external id held twice and no record without one (nothing created twice), one
-subscription per deal; with ``--reconcile``, a reconciliation of all of it finds nothing.
+subscription per deal; with ``--rerun``, the same command once more skips every deal (each is in
+the ledger and unchanged) with no NetSuite request at all; with ``--reconcile``, a
+reconciliation of all of it finds nothing.
 
 Result: ``bench/results/backfill.json`` (and a PNG of deals finished over time). ``ratio`` is
 deals synced exactly once ÷ deals (1 is the goal); ``deals_per_second`` is the throughput.
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,9 @@ from bench.results_io import add_output_arguments, document, publish
 from dealbridge.db.models import Run
 
 SINCE = "2000-01-01"
+# Another window, so another job with no cursor and no runs of its own: what skips its deals is
+# the ledger (synced, and unchanged since our write-back), not the first job's memory.
+RERUN_SINCE = "1999-01-01"
 TEMPLATE_DEALS = 4000  # a generated org this size has ~160 single-package won deals to clone
 POLL_SECONDS = 1.0
 
@@ -68,12 +74,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         httpx.post(salesforce.info["control_url"] + "/reset", timeout=60).raise_for_status()
         bulk_org.load_salesforce(salesforce.info["control_url"], rows)
         env = _env(salesforce.info, netsuite.info, args)
-        timeline, seconds, kills = _backfill(env, args)
-        result = _result(args, env, netsuite.info, rows, timeline, seconds, kills)
+        run = _backfill(env, args)
+        result = _result(args, env, netsuite.info, rows, run)
+        if args.rerun:
+            result["rerun"] = _rerun(env, args.workdir, netsuite.info)
     finally:
         netsuite.stop()
         salesforce.stop()
-    publish(result, lambda figure: _draw(figure, timeline), args.output_dir)
+    publish(result, lambda figure: _draw(figure, run.timeline), args.output_dir)
     return result
 
 
@@ -84,6 +92,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queue-concurrency", type=int, default=8)
     parser.add_argument("--concurrency-limit", type=int, default=15)
     parser.add_argument("--reconcile", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--rerun", action=argparse.BooleanOptionalAction, default=True)
     add_output_arguments(parser, "backfill")
     return parser.parse_args(argv)
 
@@ -96,39 +105,76 @@ def _env(sf: dict[str, Any], ns: dict[str, Any], args: argparse.Namespace) -> di
     return env
 
 
-def _backfill(
-    env: dict[str, str], args: argparse.Namespace
-) -> tuple[list[tuple[float, int]], float, int]:
+@dataclass
+class _Run:
+    """What the killed-and-resumed backfill did."""
+
+    timeline: list[tuple[float, int]] = field(default_factory=list)
+    seconds: float = 0.0
+    kills: int = 0
+    done_at_kill: int | None = None
+    resumed: dict[str, Any] = field(default_factory=dict)  # the last command's --json summary
+
+
+def _backfill(env: dict[str, str], args: argparse.Namespace) -> _Run:
     """Run the command (killed once at ``--kill-at``); the finished count over time."""
     ledger = args.workdir / "data" / "dealbridge.sqlite3"
-    timeline: list[tuple[float, int]] = []
+    run = _Run()
     started = time.monotonic()
-    kills = 0
     kill_at = int(args.deals * args.kill_at) if args.kill_at > 0 else None
     while True:
-        process = _start(env, args.workdir, kills)
+        process = _start(env, args.workdir, f"backfill-{run.kills}")
         while process.poll() is None:
             done = _finished(ledger)
-            timeline.append((time.monotonic() - started, done))
-            if kill_at is not None and kills == 0 and done >= kill_at:
+            run.timeline.append((time.monotonic() - started, done))
+            if kill_at is not None and run.kills == 0 and done >= kill_at:
                 process.send_signal(signal.SIGKILL)
                 process.wait()
-                kills += 1
+                run.kills += 1
+                run.done_at_kill = _finished(ledger)
                 break
             time.sleep(POLL_SECONDS)
         else:
             if process.returncode != 0:
                 raise RuntimeError(f"backfill exited {process.returncode}; see {args.workdir}")
-            timeline.append((time.monotonic() - started, _finished(ledger)))
-            return timeline, time.monotonic() - started, kills
+            run.timeline.append((time.monotonic() - started, _finished(ledger)))
+            run.seconds = time.monotonic() - started
+            run.resumed = _summary(args.workdir, f"backfill-{run.kills}")
+            return run
 
 
-def _start(env: dict[str, str], workdir: Path, attempt: int) -> subprocess.Popen[bytes]:
-    log = (workdir / f"backfill-{attempt}.log").open("wb")
-    command = [sys.executable, "-m", "dealbridge", "backfill", "--since", SINCE, "--json"]
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir
-    )
+def _rerun(env: dict[str, str], workdir: Path, ns: dict[str, Any]) -> dict[str, Any]:
+    """A backfill of the same deals again: each is in the ledger and unchanged, so none is run."""
+    with httpx.Client(base_url=ns["control_url"], timeout=60) as control:
+        control.post("/stats/reset").raise_for_status()
+        started = time.monotonic()
+        process = _start(env, workdir, "rerun", since=RERUN_SINCE)
+        if process.wait() != 0:
+            raise RuntimeError(f"the re-run exited {process.returncode}; see {workdir}")
+        seconds = time.monotonic() - started
+        stats = control.get("/stats").json()
+    summary = _summary(workdir, "rerun")
+    return {
+        "seconds": round(seconds, 1),
+        "queued": summary["queued"],
+        "skipped": summary["skipped"],
+        "netsuite_requests": stats["total_requests"],
+    }
+
+
+def _start(
+    env: dict[str, str], workdir: Path, name: str, *, since: str = SINCE
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "dealbridge", "backfill", "--since", since, "--json"]
+    with (workdir / f"{name}.json").open("wb") as out, (workdir / f"{name}.log").open("wb") as log:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command, stdout=out, stderr=log, env=env, cwd=workdir
+        )
+
+
+def _summary(workdir: Path, name: str) -> dict[str, Any]:
+    summary: dict[str, Any] = json.loads((workdir / f"{name}.json").read_text(encoding="utf-8"))
+    return summary
 
 
 def _finished(ledger: Path) -> int:
@@ -150,15 +196,14 @@ def _result(
     env: dict[str, str],
     ns: dict[str, Any],
     rows: bulk_org.Rows,
-    timeline: list[tuple[float, int]],
-    seconds: float,
-    kills: int,
+    run: _Run,
 ) -> dict[str, Any]:
     runs = _runs(args.workdir / "data" / "dealbridge.sqlite3")
     per_deal = Counter(opportunity for opportunity, _ in runs)
     statuses = Counter(status for _, status in runs)
     once = sum(1 for row in rows["Opportunity"] if per_deal[row["Id"]] == 1)
     netsuite = _netsuite_counts(ns)
+    timeline = run.timeline
     result = document(
         "backfill",
         ratio=once / args.deals,
@@ -172,9 +217,11 @@ def _result(
         samples={
             "finished": [[round(t, 1), n] for t, n in timeline[:: max(1, len(timeline) // 200)]]
         },
-        seconds=round(seconds, 1),
-        deals_per_second=round(args.deals / seconds, 2),
-        kills=kills,
+        seconds=round(run.seconds, 1),
+        deals_per_second=round(args.deals / run.seconds, 2),
+        kills=run.kills,
+        done_at_kill=run.done_at_kill,
+        resumed={key: run.resumed.get(key) for key in ("total", "queued", "skipped", "outcomes")},
         runs=dict(statuses),
         deals_run_more_than_once=sum(1 for n in per_deal.values() if n > 1),
         netsuite=netsuite,
@@ -182,11 +229,6 @@ def _result(
     if args.reconcile:
         result["reconcile"] = _reconcile(env, args.workdir)
     return result
-
-
-def _thinned(timeline: list[tuple[float, int]], points: int = 200) -> list[list[float]]:
-    step = max(1, len(timeline) // points)
-    return [[round(at, 1), float(done)] for at, done in timeline[::step]]
 
 
 def _runs(ledger: Path) -> list[tuple[str, str]]:

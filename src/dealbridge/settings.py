@@ -281,6 +281,38 @@ class PollerSettings(BaseModel):
         return self
 
 
+class ReconcileSettings(BaseModel):
+    """The service's own reconciliation (``dealbridge.sync.reconcile_schedule``, issue 7)."""
+
+    enabled: bool = Field(
+        default=True, description="Reconcile on a schedule and keep each report for the console"
+    )
+    interval_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24,
+        description="Hours between reconciliations; must divide a day (1, 2, 3, 4, 6, 8, 12, 24)",
+    )
+    at_minute: int = Field(
+        default=30, ge=0, le=59, description="Minute of the hour each reconciliation starts"
+    )
+    since_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="Only deals closed in the last n days; default every won deal",
+    )
+
+    @model_validator(mode="after")
+    def _divides_a_day(self) -> ReconcileSettings:
+        if 24 % self.interval_hours:
+            raise ConfigError(
+                f"reconcile.interval_hours={self.interval_hours} does not divide a day evenly "
+                "(1, 2, 3, 4, 6, 8, 12 or 24)"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """All of dealbridge's settings."""
 
@@ -347,6 +379,7 @@ class Settings(BaseSettings):
         description="Largest Outbound Message body accepted (100 notifications fit in ~200 KB)",
     )
     poller: PollerSettings = Field(default_factory=PollerSettings)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -35,6 +35,7 @@ from dealbridge.cli.runtime_cli import fail, load_settings
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_PATH
 from dealbridge.settings import Settings
 from dealbridge.sync.poller import cron_for, start_poller
+from dealbridge.sync.reconcile_schedule import register_reconcile_schedule
 from dealbridge.sync.runtime import Runtime, describe, runtime_is_running
 from dealbridge.web import api, console, create_web_app, hooks
 
@@ -128,6 +129,7 @@ class Service:
             await self.runtime.launch_async()
             try:
                 await start_poller(self.settings.poller)
+                await register_reconcile_schedule(self.runtime, self.settings.reconcile)
                 async with inner(app) as state:
                     self.ready.set()
                     if self._on_ready is not None:

@@ -21,6 +21,7 @@ from typing import Annotated
 
 import typer
 
+import dealbridge.sync.reconcile_schedule  # noqa: F401 - a worker may recover a reconcile tick
 from dealbridge.cli.runtime_cli import error_console, load_settings, reporting
 from dealbridge.sync.runtime import Runtime, describe
 

@@ -4,7 +4,8 @@ What the ledger is for (issues 5, 6, 7): runs and their API calls are the consol
 ``synced_records`` is the exactly-once memory (which NetSuite id an external id got, and the hash
 of the last payload written, so an unchanged record is not written again); ``sync_errors`` holds
 at most one open error per opportunity; ``watermarks`` are the poller's and the backfill's durable
-cursors; ``audit_log``, ``users`` and ``api_tokens`` back the console and the API.
+cursors; ``reconcile_reports`` keeps each reconciliation's report for the console's latest view
+and trend; ``audit_log``, ``users`` and ``api_tokens`` back the console and the API.
 
 Choices that apply to every table:
 - Enumerations (statuses, triggers, failure types, roles) are plain strings checked in Python, not
@@ -15,7 +16,8 @@ Choices that apply to every table:
 - Every timestamp is ``UtcDateTime`` (aware UTC on both engines); every default is client-side,
   so the hand-written migration and these models compare equal on both dialects.
 
-The migration ``versions/0001_initial.py`` must match this file; a test compares them.
+The migrations (``versions/0001_initial.py``, then ``0002_reconcile_reports.py``) must match this
+file; a test compares them.
 """
 
 from __future__ import annotations
@@ -230,6 +232,28 @@ class AuditEntry(Base):
     target_type: Mapped[str | None] = mapped_column(String(64))
     target_id: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReconcileReport(Base):
+    """One reconciliation's report (issue 7): the counts apart for the trend, the whole document.
+
+    ``summary``, ``checked`` and ``calls`` repeat parts of ``document`` so the trend reads a few
+    small columns instead of every stored item list; ``findings`` is the summary's total.
+    """
+
+    __tablename__ = "reconcile_reports"
+    __table_args__ = (Index("ix_reconcile_reports_generated_at", "generated_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    generated_at: Mapped[datetime]
+    stored_at: Mapped[datetime] = mapped_column(default=utc_now)
+    actor: Mapped[str] = mapped_column(String(150))
+    findings: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    checked: Mapped[dict[str, Any]] = mapped_column(JSON)
+    calls: Mapped[dict[str, Any]] = mapped_column(JSON)
+    items_truncated: Mapped[int] = mapped_column(Integer, default=0)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class User(Base):

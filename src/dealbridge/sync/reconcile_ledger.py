@@ -1,12 +1,12 @@
 """The ledger's part in reconciliation and backfill: stored reports, forgotten hashes, outcomes.
 
-Stored reports. Each reconciliation's JSON document is kept as an audit entry (action
-``reconcile.report``, target ``reconcile``): the audit log's ``detail`` is a JSON column on
-SQLite and PostgreSQL alike, entries are ordered in time, and "who reconciled (and repaired)
-when" is exactly what an audit log is for. A watermark row cannot hold it: its value is a
-64-character instant. ``latest_report`` is what the console shows and ``report_history`` its
-trend (summary counts per run). Items beyond ``MAX_STORED_ITEMS`` are left out of the stored
-copy (``items_truncated`` says how many); the summary always counts them all.
+Stored reports. Each reconciliation's JSON document is kept in the ``reconcile_reports`` table
+(``db.reconcile_reports``: the console reads ``latest_reports`` for the latest report and its
+trend), and the act itself in the audit log (action ``reconcile.report``, target ``reconcile``:
+who reconciled, and repaired, when). The audit entry still carries the document too, as the
+console's page read it there before the table existed. Items beyond ``MAX_STORED_ITEMS`` are
+left out of the stored copies (``items_truncated`` says how many); the summary always counts
+them all. ``latest_report`` and ``report_history`` read the table back.
 
 Forgotten hashes. A record edited or deleted directly in NetSuite still has its ledger row, whose
 payload hash says "already written": the workflow would skip it. ``--repair`` deletes the rows of
@@ -34,8 +34,8 @@ from typing import Any
 from sqlalchemy import select
 
 from dealbridge.core.records import RecordKey
-from dealbridge.db import audit, synced
-from dealbridge.db.models import FINISHED_STATUSES, AuditEntry, Run, SyncError, Watermark
+from dealbridge.db import audit, reconcile_reports, synced
+from dealbridge.db.models import FINISHED_STATUSES, Run, SyncError, Watermark
 from dealbridge.db.timestamps import utc_now
 from dealbridge.db.watermarks import parse_instant
 from dealbridge.sync.ledger import WRITE_BACK_WATERMARK, Ledger
@@ -43,7 +43,7 @@ from dealbridge.sync.reconcile_report import Report
 
 REPORT_ACTION = "reconcile.report"
 REPORT_TARGET = "reconcile"
-MAX_STORED_ITEMS = 2000
+MAX_STORED_ITEMS = reconcile_reports.MAX_STORED_ITEMS
 IDS_PER_QUERY = 400  # bound parameters per IN list, as the ledger's own modules use
 POLL_SECONDS = 0.5
 
@@ -64,44 +64,38 @@ class RunOutcome:
 
 
 def save_report(ledger: Ledger, report: Report, actor: str) -> int:
-    """Keep ``report`` as the latest; returns the audit entry's id."""
-    document = report.to_json()
-    extra = len(document["items"]) - MAX_STORED_ITEMS
-    if extra > 0:
-        document["items"] = document["items"][:MAX_STORED_ITEMS]
-        document["items_truncated"] = extra
+    """Keep ``report`` as the latest; returns its ``reconcile_reports`` id."""
     with ledger.session() as session:
-        entry = audit.audit(
+        stored = reconcile_reports.store_report(session, report.to_json(), actor)
+        audit.audit(
             session,
             actor,
             REPORT_ACTION,
             target_type=REPORT_TARGET,
             target_id=report.generated_at,
-            detail=document,
+            detail=stored.document,
         )
-        return entry.id
+        return stored.id
 
 
 def latest_report(ledger: Ledger) -> dict[str, Any] | None:
     """The newest stored report document (``Report.to_json`` shape), or None."""
     with ledger.session() as session:
-        entries = audit.list_audit(session, limit=1, action=REPORT_ACTION)
-        return dict(entries[0].detail) if entries else None
+        found = reconcile_reports.latest_reports(session, 1)
+    return found[0].document if found else None
 
 
 def report_history(ledger: Ledger, limit: int = 30) -> list[dict[str, Any]]:
     """The trend, oldest first: ``{"generated_at", "summary", "checked"}`` per stored report."""
     with ledger.session() as session:
-        query = (
-            select(AuditEntry.detail)
-            .where(AuditEntry.action == REPORT_ACTION)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        )
-        details = list(session.scalars(query))
+        found = reconcile_reports.latest_reports(session, limit)
     return [
-        {key: detail.get(key) for key in ("generated_at", "summary", "checked")}
-        for detail in reversed(details)
+        {
+            "generated_at": report.document.get("generated_at"),
+            "summary": report.summary,
+            "checked": report.checked,
+        }
+        for report in reversed(found)
     ]
 
 

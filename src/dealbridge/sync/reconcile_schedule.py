@@ -1,16 +1,19 @@
 """The service reconciles on its own: a DBOS scheduled workflow that stores each report.
 
-Every tick (``DEFAULT_CRON``: 02:30 each night, in the worker's clock) runs one
-``reconcile_scheduled`` workflow — DBOS names it ``sched-<schedule>-<time>``, so a tick runs
-once however many workers there are — whose single step reconciles with the runtime's clients,
-flow and lookup cache, then keeps the report in the ledger (``reconcile_ledger.save_report``) for
-the console: ``latest_report`` and ``report_history`` read it back. Nothing is repaired
-automatically: a repair re-syncs deals, which a person should decide.
+Settings ``reconcile.*`` (``ReconcileSettings``): ``enabled`` (default on), ``interval_hours``
+(default 24, dividing a day), ``at_minute`` (default 30) and ``since_days`` (default: every won
+deal). Every tick runs one ``reconcile_scheduled`` workflow — DBOS names it
+``sched-<schedule>-<time>``, so a tick runs once however many processes serve — whose single step
+reconciles with the runtime's clients, flow and lookup cache, then keeps the report in the ledger
+(``reconcile_ledger.save_report``: the ``reconcile_reports`` table the console reads with
+``db.reconcile_reports.latest_reports``). Nothing is repaired automatically: a repair re-syncs
+deals, which a person should decide.
 
-Wiring (the runtime has no hook for schedules other than the poller's): ``serve`` must import
-this module before ``Runtime.launch()`` — DBOS registers workflows at import, and recovers only
-registered ones — and, once launched, call ``await register_reconcile_schedule(runtime)``, as it
-does ``start_poller`` for the poller.
+Wiring: a process that may run or recover a tick imports this module before
+``Runtime.launch()`` — DBOS registers workflows at import and recovers only registered ones —
+which ``serve`` and ``worker`` do; ``serve``, once launched, calls
+``await register_reconcile_schedule(runtime, settings.reconcile)`` as it calls ``start_poller``:
+it creates, updates or (disabled) deletes the schedule.
 
 When the Salesforce usage guard stops ``reconcile`` work, the tick stores nothing and says so in
 its result; the next tick tries again.
@@ -27,6 +30,7 @@ from dbos import DBOS, ScheduleInput
 
 from dealbridge.connectors.salesforce.limits import API_USAGE_GUARD
 from dealbridge.errors import RateLimitedError
+from dealbridge.settings import ReconcileSettings
 from dealbridge.sync.reconcile import reconcile
 from dealbridge.sync.reconcile_fetch import Window
 from dealbridge.sync.reconcile_ledger import save_report
@@ -34,36 +38,39 @@ from dealbridge.sync.runtime import Runtime, current_runtime
 
 WORKFLOW_NAME = "reconcile_scheduled"
 SCHEDULE_NAME = "dealbridge-reconcile"
-DEFAULT_CRON = "0 30 2 * * *"  # seconds first (DBOS's 6-field cron): 02:30:00 every day
 ACTOR = "system:reconcile"
 _log = structlog.get_logger("dealbridge.reconcile")
 
 
-def schedule_for(cron: str = DEFAULT_CRON, since_days: int | None = None) -> ScheduleInput:
-    """The schedule; ``since_days`` limits each run to deals closed in the last n days."""
+def cron_for(settings: ReconcileSettings) -> str:
+    """DBOS's 6-field cron (seconds first): ``at_minute`` past every ``interval_hours``-th hour.
+
+    Hours count from midnight in the worker's clock: 24 is once a day at 00:MM, 6 is at 00:MM,
+    06:MM, 12:MM and 18:MM.
+    """
+    hours = "0" if settings.interval_hours == 24 else f"*/{settings.interval_hours}"
+    return f"0 {settings.at_minute} {hours} * * *"
+
+
+def schedule_for(settings: ReconcileSettings) -> ScheduleInput:
+    """The schedule; ``since_days`` travels in its context."""
     return {
         "schedule_name": SCHEDULE_NAME,
         "workflow_fn": reconcile_scheduled,
-        "schedule": cron,
-        "context": {"since_days": since_days},
+        "schedule": cron_for(settings),
+        "context": {"since_days": settings.since_days},
     }
 
 
-async def register_reconcile_schedule(
-    runtime: Runtime,
-    *,
-    cron: str = DEFAULT_CRON,
-    since_days: int | None = None,
-    enabled: bool = True,
-) -> None:
-    """Create or update the nightly reconciliation (idempotent), or delete it when disabled.
+async def register_reconcile_schedule(runtime: Runtime, settings: ReconcileSettings) -> None:
+    """Create or update the schedule (idempotent), or delete it when ``enabled`` is off.
 
     Call after ``runtime`` has launched (it must be this process's runtime).
     """
     if current_runtime() is not runtime:
         raise RuntimeError("register the schedule with this process's launched runtime")
-    if enabled:
-        await DBOS.apply_schedules_async([schedule_for(cron, since_days)])
+    if settings.enabled:
+        await DBOS.apply_schedules_async([schedule_for(settings)])
     else:
         await DBOS.delete_schedule_async(SCHEDULE_NAME)
 
@@ -98,6 +105,6 @@ async def reconcile_and_store(day: str, since_days: int | None) -> dict[str, Any
             raise
         _log.warning("reconcile_paused", reason=error.user_message)
         return {"paused": error.user_message}
-    entry = await asyncio.to_thread(save_report, runtime.ledger, result.report, ACTOR)
-    _log.info("reconcile_stored", audit_id=entry, **result.report.summary())
-    return {"summary": result.report.summary(), "audit_id": entry}
+    report_id = await asyncio.to_thread(save_report, runtime.ledger, result.report, ACTOR)
+    _log.info("reconcile_stored", report_id=report_id, **result.report.summary())
+    return {"summary": result.report.summary(), "report_id": report_id}

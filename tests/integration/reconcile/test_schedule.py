@@ -1,10 +1,12 @@
-"""The service's own reconciliation: the schedule registers, a tick stores its report."""
+"""The service's own reconciliation: the schedule follows the settings, a tick stores its report."""
 
 from __future__ import annotations
 
 from dbos import DBOS
 
 from dealbridge.db import audit
+from dealbridge.db.reconcile_reports import latest_reports
+from dealbridge.settings import ReconcileSettings
 from dealbridge.sync.reconcile_ledger import latest_report, report_history
 from dealbridge.sync.reconcile_schedule import (
     ACTOR,
@@ -27,16 +29,19 @@ def test_a_tick_reconciles_with_the_runtime_and_keeps_the_report(synced: SyncedO
         result["summary"]
     ]
     with synced.runtime.ledger.session() as session:
+        [report] = latest_reports(session, 5)
+        assert (report.id, report.actor, report.findings) == (result["report_id"], ACTOR, 0)
         [entry] = audit.list_audit(session, action="reconcile.report")
         assert entry.actor == ACTOR
 
 
-def test_the_schedule_is_registered_once_and_can_be_removed(synced: SyncedOrg) -> None:
-    async def register(enabled: bool) -> list[str]:
-        await register_reconcile_schedule(synced.runtime, enabled=enabled)
-        schedules = await DBOS.list_schedules_async()
-        return [schedule["schedule_name"] for schedule in schedules]
+def test_the_schedule_follows_the_settings_and_can_be_turned_off(synced: SyncedOrg) -> None:
+    async def register(settings: ReconcileSettings) -> list[str]:
+        await register_reconcile_schedule(synced.runtime, settings)
+        schedules = await DBOS.list_schedules_async(schedule_name_prefix=SCHEDULE_NAME)
+        return [str(s["schedule"]) for s in schedules if s["schedule_name"] == SCHEDULE_NAME]
 
-    assert run(register(True)).count(SCHEDULE_NAME) == 1
-    assert run(register(True)).count(SCHEDULE_NAME) == 1  # idempotent
-    assert SCHEDULE_NAME not in run(register(False))
+    assert run(register(ReconcileSettings())) == ["0 30 0 * * *"]
+    every_six = ReconcileSettings(interval_hours=6, at_minute=5, since_days=30)
+    assert run(register(every_six)) == ["0 5 */6 * * *"]  # updated in place, not added
+    assert run(register(ReconcileSettings(enabled=False))) == []
