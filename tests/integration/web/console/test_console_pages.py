@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dealbridge.db import runs
 from dealbridge.db.audit import audit
+from dealbridge.db.reconcile_reports import store_report
 from dealbridge.db.session import session_scope
-from dealbridge.sync.reconcile_ledger import REPORT_ACTION
 from tests.integration.web.console.conftest import (
     FAILED_CUSTOMER,
     FAILED_DEAL,
@@ -275,11 +275,11 @@ def test_reconciliation_without_and_with_reports(
                     "checked": {"deals": 4, "records": 30},
                     "generated_at": f"2026-03-0{day}T02:30:00Z",
                 }  # fmt: skip
-                audit(session, "system:reconcile", REPORT_ACTION, target_type="reconcile",
-                      target_id=report["generated_at"], detail=report)  # fmt: skip
+                store_report(session, report, "system:reconcile")
         html = client.get("/reconciliation").text
     assert "No report yet" not in html
-    assert "2026-03-02T02:30:00Z" in html
+    assert '<span id="reconcile-generated">2026-03-02 02:30:00 UTC</span>' in html
+    assert re.search(r"\(by system:reconcile\):\s+2 findings", html)
     counts = html.split('id="reconcile-counts"', 1)[1].split("</table>", 1)[0]
     assert '<td data-category="drift">1</td>' in counts
     assert '<td data-category="blocked">1</td>' in counts
