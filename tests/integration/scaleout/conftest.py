@@ -14,7 +14,14 @@ from tests.support.processes import dealbridge_process
 
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
-    """Both emulators, started at the same time (``sync.harness`` starts them one by one)."""
+    """Both emulators, started at the same time (``sync.harness`` starts them one by one).
+
+    Every test here that uses them also needs PostgreSQL: without it, skip before spending
+    seconds of CPU on two processes.
+    """
+    reason = postgres_db.unreachable_reason()
+    if reason is not None:
+        pytest.skip(reason)
     state = tmp_path_factory.mktemp("emulators")
     salesforce = ["emulate", "salesforce", "--port", "0", "--deals", "0"]
     netsuite = ["emulate", "netsuite", "--port", "0", "--state-dir", str(state / "ns")]
