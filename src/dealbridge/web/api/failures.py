@@ -6,6 +6,7 @@ API route is made with ``ProblemRoute``, which turns what the ledger, the operat
 connectors raise into an RFC 7807 answer:
 
 - the run, error or opportunity does not exist → 404;
+- FastAPI could not read the body → its status (400), as a problem too;
 - the change breaks a lifecycle (retrying or editing a resolved error) → 409;
 - a value breaks a rule → 422, naming the field (``errors[].loc``) as request validation does;
 - Salesforce or NetSuite failed → 502; the service lacks configuration or DBOS → 503.
@@ -23,6 +24,7 @@ from typing import Any
 import structlog
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from dealbridge.db.ledger_errors import InvalidTransitionError, NotInLedgerError
 from dealbridge.errors import (
@@ -67,6 +69,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _DESCRIPTIONS = {
+    400: "The body could not be read (not JSON, not UTF-8)",
     401: "No valid API token (or console session)",
     403: "The token's role is too low for this",
     404: "No such run, error or opportunity",
@@ -89,7 +92,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # What every authenticated API route can answer besides its success.
-GUARDED = (401, 403, 422)
+GUARDED = (400, 401, 403, 422)
 
 
 class BearerRequiredError(DealbridgeError):
@@ -132,5 +135,8 @@ class ProblemRoute(APIRoute):
                 raise  # the app's refusal handlers answer these
             except DealbridgeError as error:
                 return problem_for(error)
+            except HTTPException as error:  # e.g. FastAPI's "error parsing the body"
+                detail = error.detail if isinstance(error.detail, str) else "invalid request"
+                return problem_response(error.status_code, detail, headers=error.headers)
 
         return translated
