@@ -137,6 +137,7 @@ class ProblemRoute(APIRoute):
                 return problem_for(error)
             except HTTPException as error:  # e.g. FastAPI's "error parsing the body"
                 detail = error.detail if isinstance(error.detail, str) else "invalid request"
-                return problem_response(error.status_code, detail, headers=error.headers)
+                headers = dict(error.headers) if error.headers else None
+                return problem_response(error.status_code, detail, headers=headers)
 
         return translated
