@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import economy, latency, mapping, overhead, scaling, throughput
+from bench import economy, latency, mapping, overhead, scaleout, scaling, throughput
 from bench.results_io import RESULTS_DIR
 
 Main = Callable[[list[str]], Any]
@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[Main, list[str]]] = {
     "overhead": (overhead.main, ["--deals", "100"]),
     "throughput": (throughput.main, ["--deals", "100"]),
     "scaling": (scaling.main, ["--deals", "60"]),
+    "scaleout": (scaleout.main, ["--deals", "30", "--accounts", "15", "--workers", "1", "2"]),
 }
 
 

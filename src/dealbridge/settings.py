@@ -153,7 +153,9 @@ class WebSettings(BaseModel):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
     base_url: str = Field(
         default="http://127.0.0.1:8700",
-        description="How people reach the console; links in alerts start with it",
+        description="How people reach the console; links in alerts start with it. Default "
+        "http://127.0.0.1:<web.port>; set it when people reach the console through a proxy, "
+        "another host name or another port",
     )
 
     @model_validator(mode="before")
@@ -163,10 +165,38 @@ class WebSettings(BaseModel):
             return _load_secret_files(values, ("session_secret",))
         return values
 
+    @model_validator(mode="after")
+    def _base_url_from_port(self) -> WebSettings:
+        """Unset, ``base_url`` follows ``port``, so alert links reach a console on another port."""
+        if "base_url" not in self.model_fields_set:
+            self.base_url = f"http://127.0.0.1:{self.port}"
+        elif not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"web.base_url={self.base_url!r} must start with http:// or https:// "
+                "(alert links are built from it)"
+            )
+        return self
+
 
 class AlertSettings(BaseModel):
     """Where alerts go and when they fire (issue 6); a channel with no destination is off."""
 
+    enabled: bool = Field(
+        default=True,
+        description="Evaluate the alert rules on a schedule (they run only when a channel is set)",
+    )
+    interval_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Seconds between alert evaluations; must divide a minute or an hour evenly "
+        "(1-60 dividing 60, or whole minutes dividing 60)",
+    )
+    check_connections: bool = Field(
+        default=True,
+        description="Check Salesforce and NetSuite at every evaluation (one cheap call each) "
+        "for the connection-failing alert; off, the rule reads the console's latest tests",
+    )
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str = ""
@@ -182,6 +212,15 @@ class AlertSettings(BaseModel):
     missing_outcome_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     digest_minutes: int = Field(default=10, ge=0, le=24 * 60)
     repeat_minutes: int = Field(default=240, ge=1, le=30 * 24 * 60)
+
+    @model_validator(mode="after")
+    def _cron_expressible(self) -> AlertSettings:
+        if not _is_even_interval(self.interval_seconds):
+            raise ConfigError(
+                f"alerts.interval_seconds={self.interval_seconds} does not divide a minute or "
+                "an hour evenly (e.g. 10, 30, 60, 300, 600)"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

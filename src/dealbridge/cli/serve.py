@@ -31,6 +31,7 @@ import uvicorn
 from fastapi import FastAPI
 
 import dealbridge.sync.poller  # noqa: F401 - registers the poll workflow before DBOS launches
+from dealbridge.cli.alerting import register_alert_schedule
 from dealbridge.cli.runtime_cli import fail, load_settings
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_PATH
 from dealbridge.settings import Settings
@@ -130,6 +131,7 @@ class Service:
             try:
                 await start_poller(self.settings.poller)
                 await register_reconcile_schedule(self.runtime, self.settings.reconcile)
+                await register_alert_schedule(self.runtime, self.settings)
                 async with inner(app) as state:
                     self.ready.set()
                     if self._on_ready is not None:

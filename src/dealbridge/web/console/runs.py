@@ -1,5 +1,9 @@
 """``/runs`` and ``/runs/{id}``: the run history, and one run with every call it made.
 
+``/runs?status=pending`` is not a ledger status: it lists what the engine holds unfinished —
+workflows ``PENDING`` on an executor and deals ``ENQUEUED`` for a worker, with their age and
+executor (``engine_work``) — which is where the ``stale_pending`` alert links.
+
 A run's page answers "what happened to this deal?": the step timeline (``runs.step_timings``),
 each Salesforce and NetSuite call as recorded (already redacted by the connectors: no headers, no
 bodies, secrets masked in paths), and the records of its plan with the NetSuite ids the ledger
@@ -9,9 +13,10 @@ holds for them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -25,14 +30,19 @@ from dealbridge.web.console.common import (
     Viewer,
     blank_to_none,
 )
+from dealbridge.web.console.engine_work import EngineWork, age_text
 from dealbridge.web.console.links import record_link
+from dealbridge.web.console.services import ConsoleServices, console_services
 from dealbridge.web.context import web_context
 from dealbridge.web.pages import render
 
 # Ledger rows of one deal read for the records table (a deal plans a few dozen records).
 RECORDS_LIMIT = 500
+# Not a ledger run status: the engine's unfinished workflows (module docstring).
+PENDING = "pending"
 
 router = APIRouter(include_in_schema=False)
+Services = Annotated[ConsoleServices, Depends(console_services)]
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ def run_list(
     request: Request,
     who: Viewer,
     session: LedgerSession,
+    services: Services,
     status: str | None = None,
     trigger: str | None = None,
     opportunity: str | None = None,
@@ -64,6 +75,8 @@ def run_list(
     per_page: int = DEFAULT_PER_PAGE,
 ) -> Response:
     """Runs, newest first, filtered by status, trigger and opportunity."""
+    if blank_to_none(status) == PENDING:
+        return _engine_work_page(request, services)
     problems: list[str] = []
     status = _known(blank_to_none(status), RUN_STATUSES, "status", problems)
     trigger = _known(blank_to_none(trigger), TRIGGERS, "trigger", problems)
@@ -79,6 +92,50 @@ def run_list(
         "statuses": RUN_STATUSES,
         "triggers": TRIGGERS,
         "problems": problems,
+        "pending": None,
+    }
+    return render(request, "console/runs.html", values)
+
+
+@dataclass(frozen=True)
+class EngineRow:
+    """One unfinished workflow as the pending list shows it."""
+
+    workflow_id: str
+    opportunity_id: str | None
+    name: str
+    state: str
+    executor_id: str | None
+    app_version: str | None
+    since: datetime
+    age: str
+
+
+def _engine_work_page(request: Request, services: ConsoleServices) -> Response:
+    """``/runs?status=pending``: the engine's unfinished workflows, oldest first."""
+    work = services.read_engine_work() if services.read_engine_work else EngineWork(readable=False)
+    now = web_context(request).clock()
+    rows = [
+        EngineRow(
+            workflow_id=item.workflow_id,
+            opportunity_id=item.opportunity_id,
+            name=item.name,
+            state=item.state,
+            executor_id=item.executor_id,
+            app_version=item.app_version,
+            since=item.since,
+            age=age_text(item.age_seconds(now)),
+        )
+        for item in work.workflows
+    ]
+    values: dict[str, Any] = {
+        "runs": [],
+        "pager": None,
+        "filters": {"status": PENDING, "trigger": None, "opportunity": None},
+        "statuses": RUN_STATUSES,
+        "triggers": TRIGGERS,
+        "problems": [],
+        "pending": {"rows": rows, "more": work.more, "readable": work.readable},
     }
     return render(request, "console/runs.html", values)
 

@@ -27,6 +27,7 @@ from dealbridge.sync.ledger import Ledger
 from dealbridge.sync.operator import Operator, runtime_operator
 from dealbridge.sync.runtime import APP_NAME, QUEUE_NAME, system_database_url
 from dealbridge.sync.triggers import enqueue_with_client
+from dealbridge.web.console.engine_work import EngineWork, read_engine_work
 from dealbridge.web.context import web_context
 
 # Counting the queue lists its rows; past this many the dashboard shows "at least".
@@ -55,10 +56,13 @@ class ConsoleServices:
     Args:
         make_operator: Returns the ``Operator`` for one action.
         read_queue_depth: Counts the ``deals`` queue (``QueueDepth(None)`` when unreadable).
+        read_engine_work: Lists ``PENDING`` and ``ENQUEUED`` workflows (``engine_work``);
+            None where DBOS cannot be asked.
     """
 
     make_operator: Callable[[], Operator]
     read_queue_depth: Callable[[], QueueDepth]
+    read_engine_work: Callable[[], EngineWork] | None = None
 
 
 @dataclass
@@ -128,10 +132,12 @@ def services_for(app: FastAPI) -> ConsoleServices:
         return existing
     context = app.state.dealbridge
     if context.runtime is not None:
-        services = ConsoleServices(runtime_operator, _runtime_queue_depth)
+        services = ConsoleServices(runtime_operator, _runtime_queue_depth, read_engine_work)
     else:
         node = _WebOnlyNode(context.settings)
-        services = ConsoleServices(node.operator, node.queue_depth)
+        services = ConsoleServices(
+            node.operator, node.queue_depth, lambda: read_engine_work(node.client)
+        )
     setattr(app.state, _STATE_KEY, services)
     return services
 
