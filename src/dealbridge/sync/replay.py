@@ -9,8 +9,9 @@ record, with the plan that run made (stored with the run as its plan document):
   does not: it would stay in NetSuite, unplanned — an orphan for reconciliation). The comparison
   is ``mapping.diff.diff_record`` with the old payload in the place of NetSuite's record; records
   of the same plan are compared by key, so no NetSuite id is needed.
-- ``write`` — what the workflow would do now: ``skip`` when the ledger holds this very payload's
-  hash for the record (resolved with the NetSuite ids the ledger knows), else ``write``.
+- ``write`` — what the workflow would do now: ``skip`` when the ledger holds the hash of the
+  very body the workflow would send (``waves.prepare``: create-only fields left out of a record
+  it holds, resolved with the NetSuite ids the ledger knows), else ``write``.
 
 ``enqueue_replay`` then runs the deal through the normal workflow (trigger ``replay``) under a
 new workflow id, ``replay:<run id>:<time>`` — the original id already ran. Workflow inputs are
@@ -30,18 +31,18 @@ from typing import Any, Literal
 from dealbridge.connectors.netsuite.client import NetSuiteClient
 from dealbridge.connectors.salesforce.deal_models import DealGraph
 from dealbridge.core.records import Operation, RecordKey, SyncPlan, Violation, payload_to_json
-from dealbridge.db import runs, synced
+from dealbridge.db import runs
 from dealbridge.db.ledger_errors import NotInLedgerError
-from dealbridge.db.synced import payload_hash
 from dealbridge.db.timestamps import utc_now
 from dealbridge.mapping.diff import FieldChange, diff_record
 from dealbridge.mapping.engine import FlowEngine
 from dealbridge.mapping.lookups import TableCache, load_lookups
-from dealbridge.sync.ledger import Ledger
+from dealbridge.sync.ledger import Ledger, SyncedState
 from dealbridge.sync.plan_data import plan_from_document
 from dealbridge.sync.reconcile import Enqueue
 from dealbridge.sync.stamps import salesforce_instant
 from dealbridge.sync.triggers import trigger_info
+from dealbridge.sync.waves import is_unchanged, prepare
 
 TRIGGER = "replay"
 Action = Literal["create", "update", "unchanged", "removed"]
@@ -202,23 +203,28 @@ def compare_plans(
 
 
 def ledger_hashes(ledger: Ledger, plan: SyncPlan) -> dict[RecordKey, Decision]:
-    """``"skip"`` for each record whose ledger hash equals its payload's now, else ``"write"``."""
-    keys = [operation.key for operation in plan.operations]
-    with ledger.session() as session:
-        rows = synced.get_synced(session, keys)
-        known = {key: row.netsuite_id for key, row in rows.items() if row.netsuite_id}
-        return {
-            operation.key: _decision(operation, rows.get(operation.key), known)
-            for operation in plan.operations
-        }
+    """``"skip"`` for each record the workflow would find unchanged now, else ``"write"``.
+
+    Decided as the workflow's wave decides it (``waves.prepare`` and ``waves.is_unchanged``):
+    the hash of the body it would send — without create-only fields for a record the ledger
+    holds, or a pending override as written — against the ledger's.
+    """
+    states = ledger.synced_state([operation.key for operation in plan.operations])
+    known = {key: state.netsuite_id for key, state in states.items() if state.netsuite_id}
+    return {
+        operation.key: _decision(operation, states.get(operation.key), known)
+        for operation in plan.operations
+    }
 
 
-def _decision(operation: Operation, row: Any, known: Mapping[RecordKey, str]) -> Decision:
+def _decision(
+    operation: Operation, state: SyncedState | None, known: Mapping[RecordKey, str]
+) -> Decision:
     try:
-        body = operation.resolved_payload(known)
+        prepared = prepare(operation, state, known)
     except KeyError:  # a record it refers to was never written: so neither was this one
         return "write"
-    return "skip" if synced.is_unchanged_row(row, payload_hash(body)) else "write"
+    return "skip" if is_unchanged(state, prepared.hash) else "write"
 
 
 async def enqueue_replay(result: ReplayResult, enqueue: Enqueue) -> str:

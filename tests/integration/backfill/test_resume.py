@@ -7,7 +7,7 @@ the kill was not queued again; one in flight was finished by DBOS recovery, unde
 NetSuite holds no external id twice and no record without one, and a reconciliation finds
 nothing at all.
 
-Scale: the engine syncs a few deals per second on a small machine, so CI runs 200 deals;
+Scale: the engine syncs a few deals per second on a small machine, so CI runs 150 deals;
 ``bench/backfill.py`` runs the same scenario with 5,000 (its figure is in the issue notes and
 ``bench/results/backfill.json``).
 """
@@ -39,7 +39,7 @@ from tests.integration.reconcile import bulk_org
 from tests.integration.reconcile.support import reconcile_with
 from tests.integration.sync.harness import Emulators, env_for, running_emulators, settings_for
 
-DEALS = 200
+DEALS = 150
 FINISH_SECONDS = 900.0
 POLL_SECONDS = 0.5
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,18 @@ class SyncedOrg:
     def netsuite(self) -> NetSuiteClient:
         """A client of the NetSuite emulator (a person editing records by hand)."""
         return NetSuiteClient(self.runtime.settings.netsuite)
+
+
+def solo_deals(synced: SyncedOrg) -> list[WonDeal]:
+    """The won deals whose account has no other won deal: none of their records is shared.
+
+    A record shared by two deals of an account (the customer, its billing account) holds what
+    the deal synced last wrote; tests that change one deal pick one of these.
+    """
+    accounts = Counter(deal.account_id for deal in synced.deals)
+    solo = [deal for deal in synced.deals if accounts[deal.account_id] == 1]
+    assert solo, "the org has no won deal alone on its account"
+    return solo
 
 
 def won_deals(runtime: Runtime) -> list[WonDeal]:

@@ -19,7 +19,7 @@ from dealbridge.sync.reconcile_ledger import wait_for_runs
 from dealbridge.sync.replay import ReplayResult, enqueue_replay, replay_run
 from dealbridge.sync.runtime import DEFAULT_FLOW
 from dealbridge.sync.triggers import start_on_queue
-from tests.integration.reconcile.support import SyncedOrg, cli_json
+from tests.integration.reconcile.support import SyncedOrg, cli_json, solo_deals
 from tests.integration.sync.harness import run
 
 OLD_MEMO = "concat('CPQ quote ', quote.Name"
@@ -35,10 +35,12 @@ def changed_flow(tmp_path: Path) -> Path:
     return path
 
 
-def first_run(runtime: Runtime) -> str:
-    with runtime.ledger.session() as session:
+def first_run(synced: SyncedOrg) -> str:
+    """The run of a deal alone on its account: no other deal rewrote its records since."""
+    solo = {deal.opportunity_id for deal in solo_deals(synced)}
+    with synced.runtime.ledger.session() as session:
         found = runs.list_runs(session, runs.RunFilter(status="synced"), limit=100)
-        return found[-1].id
+        return next(r.id for r in reversed(found) if r.opportunity_id in solo)
 
 
 def replay(runtime: Runtime, run_id: str, engine: FlowEngine) -> ReplayResult:
@@ -54,7 +56,7 @@ def synced_netsuite(runtime: Runtime) -> NetSuiteClient:
 
 
 def test_the_same_flow_plans_what_the_run_planned(synced: SyncedOrg) -> None:
-    result = replay(synced.runtime, first_run(synced.runtime), synced.runtime.engine)
+    result = replay(synced.runtime, first_run(synced), synced.runtime.engine)
 
     counts = result.counts()
     assert counts["create"] == counts["update"] == counts["removed"] == 0
@@ -64,7 +66,7 @@ def test_the_same_flow_plans_what_the_run_planned(synced: SyncedOrg) -> None:
 def test_a_changed_flow_shows_its_change_then_writes_it_as_a_replay(
     synced: SyncedOrg, tmp_path: Path
 ) -> None:
-    run_id = first_run(synced.runtime)
+    run_id = first_run(synced)
     flow = changed_flow(tmp_path)
 
     shown = cli_json(synced.runtime, "replay", run_id, "--dry-run", "--json")
@@ -106,7 +108,7 @@ async def _write(runtime: Runtime, preview: ReplayResult) -> str:
 
 
 def test_the_command_writes_through_the_running_worker(synced: SyncedOrg) -> None:
-    run_id = first_run(synced.runtime)
+    run_id = first_run(synced)
 
     shown = cli_json(synced.runtime, "replay", run_id, "--json")
 

@@ -17,6 +17,8 @@ thousands of rows, which on their own would round the ratio just under 500.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
@@ -65,16 +67,22 @@ def _patient(settings: Settings) -> Settings:
 
 
 def _seed(emulators: Emulators, settings: Settings, engine: FlowEngine) -> None:
+    """Both emulators seeded; Salesforce loads in a thread while this process plans the deals.
+
+    The Salesforce emulator's load and the planning here run in different processes, so on two
+    cores they overlap rather than queue.
+    """
     emulators.netsuite_control.reset()
     emulators.sf_control("POST", "/reset")
     rows = bulk_org.cloned_org(bulk_org.won_template(3, 4000, single_package=True), DEALS)
-    bulk_org.load_salesforce(emulators.salesforce["control_url"], rows)
 
     async def lookups() -> LookupTables:
         async with NetSuiteClient(settings.netsuite) as netsuite:
             return await load_lookups(engine.flow, netsuite, cache=TableCache())
 
-    plans = bulk_org.plan_all(engine, run(lookups()), bulk_org.graphs_of(rows))
-    bulk_org.load_netsuite(
-        emulators.netsuite["control_url"], bulk_org.netsuite_seed(plans), shared_ssl_context()
-    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(bulk_org.load_salesforce, emulators.salesforce["control_url"], rows)
+        plans = bulk_org.plan_all(engine, run(lookups()), bulk_org.graphs_of(rows))
+        records = bulk_org.netsuite_seed(plans)
+        loading.result()
+    bulk_org.load_netsuite(emulators.netsuite["control_url"], records, shared_ssl_context())
