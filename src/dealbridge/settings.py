@@ -245,7 +245,7 @@ class SyncSettings(BaseModel):
         description="Deals in flight across all workers; default derived from "
         "netsuite.concurrency_limit (dealbridge.sync.runtime.deals_in_flight)",
     )
-    queue_polling_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    queue_polling_interval_seconds: float = Field(default=0.2, gt=0, le=60)
     # A ~10-minute NetSuite outage is absorbed: waits of 2, 4, … 512 s sum to ~17 minutes.
     step_max_attempts: int = Field(default=10, ge=1, le=50)
     step_interval_seconds: float = Field(default=2.0, ge=0, le=3600)

@@ -1,7 +1,7 @@
 """Server-rendered pages: one Jinja2 environment and a ``render`` that every page goes through.
 
 Why ``render`` and not ``TemplateResponse`` directly: it adds what ``base.html`` needs on every
-page — the CSRF token for forms and htmx, and the signed-in principal for the header — so no
+page — the CSRF token for forms and scripts, and the signed-in principal for the header — so no
 page can forget them. Templates live in ``web/templates`` and extend ``base.html``; autoescaping
 is on for every template.
 """

@@ -1,7 +1,7 @@
 """``GET /metrics``: Prometheus text, computed from the ledger and DBOS at each scrape.
 
 Who may read it: any API token of role viewer or above, sent as ``Authorization: Bearer dbt_…``
-(``dealbridge users token add prometheus --role viewer``; in Prometheus,
+(``dealbridge tokens create prometheus --role viewer``; in Prometheus,
 ``authorization: {type: Bearer, credentials_file: …}``). A request without a bearer token gets
 401, never the figures: they reveal deal volumes and error rates. A console session does not
 count here, so a browser tab cannot become a scraper by accident.

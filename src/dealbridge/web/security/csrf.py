@@ -2,9 +2,9 @@
 
 The pattern: each session carries a random token inside its signed, HttpOnly cookie; pages embed
 the same token in their forms (``csrf_token`` field) or send it as the ``X-CSRF-Token`` header
-(htmx: ``hx-headers`` on ``<body>``, see ``templates/base.html``). A POST/PUT/PATCH/DELETE is
-served only when the two match (constant-time). Another site can make a browser send the cookie,
-but cannot read the page, so it cannot know the token.
+(scripts read it from ``<meta name="csrf-token">`` in ``templates/base.html``). A POST, PUT,
+PATCH or DELETE is served only when the two match (constant-time). Another site can make a
+browser send the cookie, but cannot read the page, so it cannot know the token.
 
 Why middleware rather than a dependency on each route: a route someone adds later is protected
 without anyone remembering to. Exempt are requests a cross-site form cannot forge: those with an
