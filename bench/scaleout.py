@@ -10,8 +10,8 @@ the clock runs from the first enqueue to the last workflow finished.
 Figures per worker count: deals/s; NetSuite calls per deal (the emulator's governed requests ÷
 deals); the ideal ``limit / (calls per deal x latency)`` — the rate at which the account's slots,
 kept full, would carry those calls; ``ratio`` = deals/s ÷ ideal; the slots' mean occupancy
-(sampled at 10 Hz), 429s, the workers' CPU per deal, and the plans' wave widths (the
-``PARALLEL_CALLS_PER_DEAL`` of the budget). The document's ``ratio`` is that of the largest worker
+(sampled at 10 Hz), 429s, the workers' CPU per deal, and the plans' wave widths (compare the
+``CALLS_IN_FLIGHT_PER_DEAL`` of the budget). The document's ``ratio`` is that of the largest worker
 count, ``scaling`` the deals/s of each count over one worker's.
 
 Run: ``.venv/bin/python -m bench.scaleout`` (``--deals 150 --accounts 60 --workers 1 2 3``);

@@ -6,7 +6,7 @@ each process assumed the whole limit, three workers would send three times too m
 429s. So the limit is split, and the queue is sized to keep the split busy.
 
 The numbers, from ``L`` = ``netsuite.concurrency_limit`` (the *account's* limit), ``P`` =
-``PARALLEL_CALLS_PER_DEAL`` and ``W`` = the processes running deals now (``liveness``: one
+``CALLS_IN_FLIGHT_PER_DEAL`` and ``W`` = the processes running deals now (``liveness``: one
 advisory lock per live executor, counted every ``sync.reaper_interval_seconds``):
 
 * **calls per process** (the connector's in-flight cap): process of rank ``r`` among the ``W``
@@ -15,22 +15,21 @@ advisory lock per live executor, counted every ``sync.reaper_interval_seconds``)
   ``W <= L``; beyond, each keeps 1 and the launch logs that the set-up is over budget). This is
   the hard bound; 429s from anyone else on the account still halve a process's cap (AIMD).
 * **deals in flight, all processes** (the ``deals`` queue's ``global_concurrency``, enforced by
-  DBOS on PostgreSQL): ``D`` = ``sync.queue_concurrency`` or ``max(2, ceil(2 * L / P))``. A deal
-  keeps about ``P`` calls in flight while in its NetSuite waves and spends the rest of its time
-  on Salesforce and the ledger, so twice the even share keeps the account's slots busy.
+  DBOS on PostgreSQL): ``D`` = ``sync.queue_concurrency`` or ``max(2, ceil(2 * L / P))``.
 * **deals per process** (the queue's ``worker_concurrency``): ``ceil(D / W)``. It spreads deals
   like the caps are spread, so no process queues calls behind its own cap while another
   process's share sits idle.
 
-Why ``P`` is the *average* wave width, not the widest wave: the cap, not the queue, enforces the
-limit; the queue only has to admit enough deals to fill it. Sized by the widest wave (10-14 on the
-seed org's deals), deals would wait in the queue while the narrow later waves leave slots empty.
-Measured with the shipped flow on the emulator's seed org (``bench/scaleout.py``, from the
-ledger's plans; medians over deals): 22.5 operations in 4 waves, the widest 10.5, 5.6 per wave on
-average; the golden deals are smaller, 2-5.5 per wave (88 operations, 22 per wave, for the
-30-line one). NetSuite requests per deal, lookups included, were 15: fewer than operations, as
-records a deal shares with earlier ones (plans, price books, its account's customer) are unchanged
-and not sent.
+Why ``P`` (``CALLS_IN_FLIGHT_PER_DEAL``) is 1: the cap, not the queue, enforces the limit; the
+queue only has to admit enough deals to keep the cap's slots busy. A deal keeps several calls in
+flight only during its NetSuite waves; it spends the rest of its time on Salesforce (two reads,
+one write-back), the ledger and unchanged records it does not send, so *on average* it holds
+about one NetSuite slot (9.4 NetSuite requests of ~200 ms in a deal of ~1.8 s on the emulator's
+seed org). Sizing ``D`` by the wave width (6, an earlier choice) left two thirds of the slots
+idle. Measured with ``python -m bench.throughput --deals 300`` at ``L`` = 15, 200 ms (one
+process): ``D`` = 5 → 5.0 requests in flight on average, 0.32 of the ideal rate; 15 → 8.5, 0.55;
+30 → 9.8, 0.63; 45 → 9.4, 0.61; no 429 in any run, since the cap never lets more than ``L``
+through. Twice the even share (``2 * L``) is where the rate stopped growing.
 
 Why ``W`` is counted from the live executors' locks rather than set: a worker that dies gives its
 share to the survivors within one reaper pass, and a setting would be wrong as soon as someone
@@ -54,7 +53,7 @@ from dealbridge.connectors.netsuite.governance import (
 )
 from dealbridge.settings import NetSuiteSettings, Settings
 
-PARALLEL_CALLS_PER_DEAL = 6  # average wave width of the shipped flow (module docstring)
+CALLS_IN_FLIGHT_PER_DEAL = 1  # NetSuite slots a deal holds on average (module docstring)
 OVERSUBSCRIPTION = 2  # deals admitted per even share of the account's slots
 MIN_DEALS_IN_FLIGHT = 2
 SETTLE_PASSES = 1.5  # reaper passes a joining process waits for the others to shrink
@@ -64,12 +63,12 @@ _log = structlog.get_logger("dealbridge.sync")
 def deals_in_flight(settings: Settings) -> int:
     """Deals the ``deals`` queue runs at once, across every process (``D`` above).
 
-    ``max(2, ceil(OVERSUBSCRIPTION * netsuite.concurrency_limit / PARALLEL_CALLS_PER_DEAL))``
-    unless ``sync.queue_concurrency`` says otherwise: 2 for the default limit of 5, 15 for 45.
+    ``max(2, ceil(OVERSUBSCRIPTION * netsuite.concurrency_limit / CALLS_IN_FLIGHT_PER_DEAL))``
+    unless ``sync.queue_concurrency`` says otherwise: 10 for the default limit of 5, 90 for 45.
     """
     if settings.sync.queue_concurrency is not None:
         return settings.sync.queue_concurrency
-    share = OVERSUBSCRIPTION * settings.netsuite.concurrency_limit / PARALLEL_CALLS_PER_DEAL
+    share = OVERSUBSCRIPTION * settings.netsuite.concurrency_limit / CALLS_IN_FLIGHT_PER_DEAL
     return max(MIN_DEALS_IN_FLIGHT, math.ceil(share))
 
 

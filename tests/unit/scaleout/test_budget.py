@@ -10,7 +10,7 @@ from dealbridge.connectors.netsuite.governance import portion
 from dealbridge.errors import ConfigError
 from dealbridge.settings import NetSuiteSettings, Settings, SyncSettings
 from dealbridge.sync.budget import (
-    PARALLEL_CALLS_PER_DEAL,
+    CALLS_IN_FLIGHT_PER_DEAL,
     deals_in_flight,
     deals_per_process,
     fleet_position,
@@ -54,7 +54,14 @@ def test_a_rank_outside_the_fleet_is_refused(processes: int, rank: int) -> None:
 
 @pytest.mark.parametrize(
     ("limit", "processes", "deals", "per_process"),
-    [(5, 1, 2, 2), (5, 3, 2, 1), (15, 2, 5, 3), (45, 1, 15, 15), (45, 2, 15, 8), (45, 3, 15, 5)],
+    [
+        (5, 1, 10, 10),
+        (5, 3, 10, 4),
+        (15, 2, 30, 15),
+        (45, 1, 90, 90),
+        (45, 2, 90, 45),
+        (45, 3, 90, 30),
+    ],
 )
 def test_the_queue_spreads_deals_like_the_caps(
     tmp_path: Path, limit: int, processes: int, deals: int, per_process: int
@@ -67,7 +74,7 @@ def test_the_queue_spreads_deals_like_the_caps(
 
 def test_deals_in_flight_is_twice_the_even_share_of_slots(tmp_path: Path) -> None:
     settings = _settings(tmp_path, 45)
-    assert deals_in_flight(settings) == 2 * 45 // PARALLEL_CALLS_PER_DEAL
+    assert deals_in_flight(settings) == 2 * 45 // CALLS_IN_FLIGHT_PER_DEAL
     assert deals_in_flight(_settings(tmp_path, 45, queue_concurrency=4)) == 4
 
 

@@ -25,7 +25,7 @@ def _settings(tmp_path: Path, **values: object) -> Settings:
     return Settings(data_dir=tmp_path, **values)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("limit", "deals"), [(1, 2), (5, 2), (15, 5), (30, 10), (100, 34)])
+@pytest.mark.parametrize(("limit", "deals"), [(1, 2), (5, 10), (15, 30), (30, 60), (100, 200)])
 def test_deals_in_flight_follows_the_netsuite_budget(
     tmp_path: Path, limit: int, deals: int
 ) -> None:
