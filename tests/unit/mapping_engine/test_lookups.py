@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,52 @@ async def test_each_account_has_its_own_cache_entry(flow: Any) -> None:
     cache.clear()
     await load_lookups(flow, first, cache=cache)
     assert len([q for q in first.queries if "FROM item" in q]) == 2
+
+
+class SlowNetSuite(FakeNetSuite):
+    """Answers only when released, so several callers miss the cache at the same time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.waiting = 0
+
+    async def suiteql_all(self, query: str) -> list[dict[str, Any]]:
+        self.waiting += 1
+        await self.release.wait()
+        return await super().suiteql_all(query)
+
+
+async def test_callers_missing_a_table_together_share_one_read(flow: Any) -> None:
+    cache, netsuite = TableCache(), SlowNetSuite()
+    loads = [asyncio.ensure_future(load_lookups(flow, netsuite, cache=cache)) for _ in range(5)]
+    await asyncio.sleep(0)
+    netsuite.release.set()
+    tables = await asyncio.gather(*loads)
+    assert len([q for q in netsuite.queries if "FROM item" in q]) == 1
+    assert len([q for q in netsuite.queries if "FROM currency" in q]) == 5  # cache_seconds 0
+    assert {t.resolve("item", "SEAT-STD") for t in tables} == {"4"}
+
+
+async def test_a_waiting_caller_cancelled_does_not_cancel_the_shared_read(flow: Any) -> None:
+    cache, netsuite = TableCache(), SlowNetSuite()
+    first = asyncio.ensure_future(load_lookups(flow, netsuite, cache=cache))
+    second = asyncio.ensure_future(load_lookups(flow, netsuite, cache=cache))
+    await asyncio.sleep(0)
+    first.cancel()
+    netsuite.release.set()
+    tables = await second
+    assert tables.resolve("item", "PLAT-PRO") == "2"
+    assert first.cancelled()
+
+
+async def test_a_read_in_flight_when_cleared_is_not_cached(flow: Any) -> None:
+    cache, netsuite = TableCache(), SlowNetSuite()
+    before = asyncio.ensure_future(load_lookups(flow, netsuite, cache=cache))
+    while netsuite.waiting < 2:  # both tables' reads are on their way
+        await asyncio.sleep(0)
+    cache.clear()  # NetSuite's item master was fixed while the read was on its way
+    netsuite.release.set()
+    await before
+    await load_lookups(flow, netsuite, cache=cache)
+    assert len([q for q in netsuite.queries if "FROM item" in q]) == 2
