@@ -250,6 +250,11 @@ class SyncSettings(BaseModel):
     step_max_attempts: int = Field(default=10, ge=1, le=50)
     step_interval_seconds: float = Field(default=2.0, ge=0, le=3600)
     write_back: bool = Field(default=True, description="Write ids and status to Salesforce")
+    record_call_bodies: bool = Field(
+        default=True,
+        description="Keep each API call's request and response bodies (redacted, at most 8 KiB "
+        "each) in the run history (dealbridge.core.calls.capture_body)",
+    )
     multi_currency: bool = Field(
         default=True, description="The org has multi-currency on (CurrencyIsoCode exists)"
     )

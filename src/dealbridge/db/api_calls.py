@@ -1,8 +1,9 @@
 """The call log of each run: every Salesforce and NetSuite request, already redacted.
 
 Connectors report ``CallRecord`` values through ``dealbridge.core.calls`` (where redaction
-happens); the engine collects a run's records and stores them here in one bulk insert, and keeps a
-per-system summary on the run itself so the run list never has to count rows.
+happens, bodies included: they arrive masked and cut to a bounded size); the engine collects a
+run's records and stores them here in one bulk insert, and keeps a per-system summary on the run
+itself so the run list never has to count rows.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def _row(run_id: str, record: CallRecord, default_at: datetime) -> dict[str, Any
         "attempt": record.attempt,
         "at": _call_time(record.extra.get("at"), default_at),
         "extra": extra or None,
+        "request_body": record.request_body,
+        "response_body": record.response_body,
     }
 
 

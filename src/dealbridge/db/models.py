@@ -127,6 +127,9 @@ class ApiCall(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     at: Mapped[datetime]
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Redacted and bounded by the connectors (``core.calls.capture_body``); null when not kept.
+    request_body: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str | None] = mapped_column(Text)
 
 
 class SyncedRecord(Base):

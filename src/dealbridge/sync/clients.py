@@ -104,11 +104,13 @@ class ClientRegistry:
             self._settings.netsuite,
             on_call=observe_call,
             transport=factories.netsuite() if factories.netsuite else None,
+            record_bodies=self._settings.sync.record_call_bodies,
         )
         salesforce = SalesforceClient(
             self._settings.salesforce,
             on_call=observe_call,
             transport=factories.salesforce() if factories.salesforce else None,
+            record_bodies=self._settings.sync.record_call_bodies,
         )
         return LoopClients(netsuite, salesforce)
 

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from dealbridge.connectors.netsuite import models
 from dealbridge.connectors.netsuite.errors import SYSTEM, body_snippet, request_id_of
 from dealbridge.connectors.netsuite.keys import load_private_key
-from dealbridge.core.calls import CallObserver, CallRecord
+from dealbridge.core.calls import TOKEN_ENDPOINT_BODY, CallObserver, CallRecord
 from dealbridge.errors import (
     AuthError,
     ConfigError,
@@ -286,6 +286,8 @@ class NetSuiteOAuth2Auth(NetSuiteAuth):
                     duration_ms=round((time.monotonic() - started) * 1000, 3),
                     request_id=request_id_of(response),
                     extra={"operation": TOKEN_OPERATION},
+                    request_body=TOKEN_ENDPOINT_BODY,  # the signed assertion: never kept
+                    response_body=TOKEN_ENDPOINT_BODY,  # the access token: never kept
                 )
             )
 

@@ -76,6 +76,7 @@ class NetSuiteClient:
         on_call: Receives one redacted ``CallRecord`` per HTTP attempt; logs by default.
         limiter: The in-flight cap; by default the process-wide one of the account.
         sleep: Awaited between retries; injectable so tests never wait.
+        record_bodies: Whether call records carry redacted request and response bodies.
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class NetSuiteClient:
         on_call: CallObserver | None = None,
         limiter: AdaptiveConcurrencyLimiter | None = None,
         sleep: Sleep = asyncio.sleep,
+        record_bodies: bool = True,
     ) -> None:
         if not settings.base_url and not settings.account:
             raise ConfigError("NetSuite needs netsuite.account (or netsuite.base_url)")
@@ -111,6 +113,7 @@ class NetSuiteClient:
             settings=settings,
             on_call=observer,
             sleep=sleep,
+            record_bodies=record_bodies,
         )
         self._governance_pending = settings.read_governance_limits
         self._governance_read: asyncio.Future[None] | None = None

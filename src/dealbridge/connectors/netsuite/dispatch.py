@@ -35,7 +35,7 @@ from dealbridge.connectors.netsuite.errors import (
 from dealbridge.connectors.netsuite.governance import AdaptiveConcurrencyLimiter, Slot
 from dealbridge.connectors.netsuite.models import INVALID_LOGIN
 from dealbridge.core.backoff import backoff_delay
-from dealbridge.core.calls import CallObserver, CallRecord, redact_url
+from dealbridge.core.calls import CallObserver, CallRecord, capture_exchange, redact_url
 from dealbridge.errors import (
     AuthError,
     ConnectorError,
@@ -82,6 +82,7 @@ class NetSuiteDispatcher:
         on_call: Receives one ``CallRecord`` per attempt.
         sleep: Awaited between attempts (injectable so tests never wait).
         clock: Monotonic seconds, for durations.
+        record_bodies: Put redacted, bounded bodies in each record (``core.calls.capture_body``).
     """
 
     def __init__(
@@ -94,9 +95,11 @@ class NetSuiteDispatcher:
         on_call: CallObserver,
         sleep: Sleep,
         clock: Callable[[], float] = time.monotonic,
+        record_bodies: bool = True,
     ) -> None:
         self._http, self._auth, self._limiter = http, auth, limiter
         self._settings, self._on_call, self._sleep, self._clock = settings, on_call, sleep, clock
+        self._record_bodies = record_bodies
 
     async def send(self, call: Call) -> httpx.Response:
         """The 2xx response, or the typed error of the last attempt."""
@@ -181,8 +184,13 @@ class NetSuiteDispatcher:
         response: httpx.Response | None,
         error: DealbridgeError | None,
     ) -> None:
-        """Report the attempt: no header, no body, and the URL redacted (core.calls)."""
+        """Report the attempt: no header, the URL and the bodies redacted (core.calls)."""
         connector = error if isinstance(error, ConnectorError) else None
+        sent, got = (
+            capture_exchange(request, response, self._auth.secret_values())
+            if self._record_bodies
+            else (None, None)
+        )
         record = CallRecord(
             system=SYSTEM,
             method=call.method,
@@ -193,6 +201,8 @@ class NetSuiteDispatcher:
             request_id=request_id_of(response) if response is not None else None,
             attempt=attempt,
             extra={"operation": call.operation},
+            request_body=sent,
+            response_body=got,
         )
         try:
             self._on_call(record)

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from dealbridge.connectors.salesforce import models
 from dealbridge.connectors.salesforce.errors import SYSTEM, body_snippet, error_from_exception
-from dealbridge.core.calls import CallObserver, CallRecord, redact_text
+from dealbridge.core.calls import TOKEN_ENDPOINT_BODY, CallObserver, CallRecord, redact_text
 from dealbridge.errors import (
     AuthError,
     ConfigError,
@@ -224,6 +224,8 @@ class SalesforceAuth:
             status=response.status_code if response is not None else None,
             duration_ms=round((time.monotonic() - started) * 1000, 3),
             extra={"operation": TOKEN_OPERATION, "grant": self._settings.auth_mode},
+            request_body=TOKEN_ENDPOINT_BODY,  # assertions and client secrets: never kept
+            response_body=TOKEN_ENDPOINT_BODY if response is not None else None,
         )
         try:
             self._on_call(record)

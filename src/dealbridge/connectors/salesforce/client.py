@@ -67,6 +67,7 @@ class SalesforceClient:
         sleep: Awaited between retries; injectable so tests never wait.
         auth: A shared ``SalesforceAuth``; by default one of this client's own.
         usage: A shared ``ApiUsage``; by default one of this client's own.
+        record_bodies: Whether call records carry redacted request and response bodies.
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class SalesforceClient:
         sleep: Sleep = asyncio.sleep,
         auth: SalesforceAuth | None = None,
         usage: ApiUsage | None = None,
+        record_bodies: bool = True,
     ) -> None:
         self.settings = settings
         self.base_path = f"{models.DATA_PATH}/v{settings.api_version}"
@@ -97,6 +99,7 @@ class SalesforceClient:
             settings=settings,
             on_call=observer,
             sleep=sleep,
+            record_bodies=record_bodies,
         )
 
     async def __aenter__(self) -> SalesforceClient:

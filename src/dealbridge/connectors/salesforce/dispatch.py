@@ -39,7 +39,13 @@ from dealbridge.connectors.salesforce.errors import (
 from dealbridge.connectors.salesforce.limits import ApiUsage
 from dealbridge.connectors.salesforce.results import ResponseCheck
 from dealbridge.core.backoff import backoff_delay
-from dealbridge.core.calls import CallObserver, CallRecord, redact_text, redact_url
+from dealbridge.core.calls import (
+    CallObserver,
+    CallRecord,
+    capture_exchange,
+    redact_text,
+    redact_url,
+)
 from dealbridge.errors import ConnectorError, DealbridgeError, RateLimitedError, TransientError
 from dealbridge.settings import SalesforceSettings
 
@@ -94,6 +100,7 @@ class SalesforceDispatcher:
         on_call: Receives one ``CallRecord`` per attempt.
         sleep: Awaited between attempts (injectable so tests never wait).
         clock: Monotonic seconds, for durations.
+        record_bodies: Put redacted, bounded bodies in each record (``core.calls.capture_body``).
     """
 
     def __init__(
@@ -107,9 +114,11 @@ class SalesforceDispatcher:
         on_call: CallObserver,
         sleep: Sleep,
         clock: Callable[[], float] = time.monotonic,
+        record_bodies: bool = True,
     ) -> None:
         self._http, self._token_http, self._auth, self._usage = http, token_http, auth, usage
         self._settings, self._on_call, self._sleep, self._clock = settings, on_call, sleep, clock
+        self._record_bodies = record_bodies
 
     async def send(self, call: Call) -> httpx.Response:
         """The successful response, or the typed error of the last attempt."""
@@ -218,8 +227,12 @@ class SalesforceDispatcher:
         response: httpx.Response | None,
         error: DealbridgeError | None,
     ) -> None:
-        """Report the attempt: no header, no body, the URL redacted (SOQL text is kept)."""
+        """Report the attempt: no header, the URL and the bodies redacted (SOQL text is kept)."""
         connector = error if isinstance(error, ConnectorError) else None
+        secrets = self._auth.secret_values()
+        sent, got = (
+            capture_exchange(request, response, secrets) if self._record_bodies else (None, None)
+        )
         extra: dict[str, Any] = {"operation": call.operation}
         usage = response.headers.get(models.LIMIT_INFO_HEADER) if response is not None else None
         if usage:
@@ -227,12 +240,14 @@ class SalesforceDispatcher:
         record = CallRecord(
             system=SYSTEM,
             method=call.method,
-            path=redact_text(recorded_path(request.url), self._auth.secret_values()),
+            path=redact_text(recorded_path(request.url), secrets),
             status=response.status_code if response is not None else None,
             duration_ms=round(elapsed * 1000, 3),
             error_code=(connector.code or type(connector).__name__) if connector else None,
             attempt=attempt,
             extra=extra,
+            request_body=sent,
+            response_body=got,
         )
         try:
             self._on_call(record)

@@ -94,6 +94,15 @@ class ApiCallOut(BaseModel):
     request_id: str | None
     attempt: int
     at: datetime
+    request_body: str | None = Field(
+        default=None,
+        description="The request body as sent, credentials masked and cut at 8 KiB; null when "
+        "there was none or bodies are not recorded (sync.record_call_bodies)",
+    )
+    response_body: str | None = Field(
+        default=None,
+        description="The response body, credentials masked and cut at 8 KiB; null when none",
+    )
 
     @classmethod
     def of(cls, call: ApiCall) -> ApiCallOut:
@@ -108,6 +117,8 @@ class ApiCallOut(BaseModel):
             request_id=call.request_id,
             attempt=call.attempt,
             at=call.at,
+            request_body=call.request_body,
+            response_body=call.response_body,
         )
 
 

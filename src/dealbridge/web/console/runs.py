@@ -5,9 +5,10 @@ workflows ``PENDING`` on an executor and deals ``ENQUEUED`` for a worker, with t
 executor (``engine_work``) — which is where the ``stale_pending`` alert links.
 
 A run's page answers "what happened to this deal?": the step timeline (``runs.step_timings``),
-each Salesforce and NetSuite call as recorded (already redacted by the connectors: no headers, no
-bodies, secrets masked in paths), and the records of its plan with the NetSuite ids the ledger
-holds for them.
+each Salesforce and NetSuite call as recorded (already redacted by the connectors: no headers,
+secrets masked in paths, request and response bodies masked and cut to a bounded size, each
+call's in a ``<details>`` so the table stays readable), and the records of its plan with the
+NetSuite ids the ledger holds for them.
 """
 
 from __future__ import annotations
