@@ -72,16 +72,24 @@ def classify(calls: Iterable[Call]) -> Counter[str]:
 def minimum_netsuite_writes(plans: Iterable[dict[str, Any] | None]) -> int:
     """Distinct (record, payload) pairs across the plans: what must reach NetSuite at least once.
 
-    Payloads are compared as planned (references still symbolic), so the same record planned
-    identically by two deals counts once, and differently planned versions count each.
+    Payloads are compared as planned (references still symbolic) and without their create-only
+    fields, which only the write creating the record sends: the same record planned identically
+    by two deals — or differing only in create-only fields, like the email of a second deal's
+    contact on a shared customer — counts once, and differently planned versions count each.
     """
     distinct = {
-        (entry["type"], entry["external_id"], json.dumps(entry["payload"], sort_keys=True))
+        (entry["type"], entry["external_id"], json.dumps(_update_view(entry), sort_keys=True))
         for plan in plans
         if plan
         for entry in plan["operations"]
     }
     return len(distinct)
+
+
+def _update_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """The planned payload without the operation's create-only fields."""
+    create_only = set(entry.get("create_only") or ())
+    return {key: value for key, value in entry["payload"].items() if key not in create_only}
 
 
 def lookup_tables(flow_path: str | None) -> int:

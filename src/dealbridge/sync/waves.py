@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
@@ -29,6 +30,7 @@ from dealbridge.errors import DealbridgeError
 from dealbridge.mapping.create_only import update_view
 from dealbridge.sync.ledger import Ledger, SyncedState
 from dealbridge.sync.plan_data import decode_refs, operation_from_json, parse_key
+from dealbridge.sync.shared_writes import SharedWrites, shared_id, writes_of_this_loop
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,42 @@ async def execute_wave(
             unchanged.append(str(item.operation.key))
         else:
             to_send.append(item)
-    written = await _send_all(to_send, context)
+    shared = writes_of_this_loop()
+    mine: list[_Prepared] = []
+    borrowed: list[tuple[_Prepared, asyncio.Future[str]]] = []
+    for item in to_send:
+        waiting = shared.claim(item.operation.key, item.hash)
+        if waiting is None:
+            mine.append(item)
+        else:
+            borrowed.append((item, waiting))
+    written = await _send_settling(mine, context, shared)
+    for item, waiting in borrowed:
+        key = str(item.operation.key)
+        ids[key] = await shared_id(waiting, partial(_send_one, item, context))
+        unchanged.append(key)  # written once, by the deal that claimed it (shared_writes)
     ids.update(written)
     return {"ids": ids, "written": sorted(written), "unchanged": unchanged}
+
+
+async def _send_settling(
+    items: list[_Prepared], context: WaveContext, shared: SharedWrites
+) -> dict[str, str]:
+    """``_send_all`` for writes this deal claimed, telling deals waiting for them the outcome."""
+    try:
+        written = await _send_all(items, context)
+    except BaseException:
+        for item in items:
+            shared.failed(item.operation.key, item.hash)
+        raise
+    for item in items:
+        shared.finished(item.operation.key, item.hash, written[str(item.operation.key)])
+    return written
+
+
+async def _send_one(item: _Prepared, context: WaveContext) -> str:
+    """Our own write of a record whose shared write failed."""
+    return (await _send_all([item], context))[str(item.operation.key)]
 
 
 def prepare(

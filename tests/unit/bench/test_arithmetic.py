@@ -171,6 +171,13 @@ def test_minimum_writes_count_each_version_of_a_record() -> None:
     assert minimum_netsuite_writes([plan(CUSTOMER), plan(changed)]) == 2
 
 
+def test_minimum_writes_ignore_create_only_fields() -> None:
+    first = operation("customer", "SFACC-1", companyName="Acme", email="a@acme.example")
+    second = operation("customer", "SFACC-1", companyName="Acme", email="b@acme.example")
+    first["create_only"] = second["create_only"] = ["email"]
+    assert minimum_netsuite_writes([plan(first), plan(second)]) == 1  # only the create sends it
+
+
 # -- scaling ---------------------------------------------------------------------------------
 
 
