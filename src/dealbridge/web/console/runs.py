@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from dealbridge.connectors.salesforce.models import to_id18
 from dealbridge.db import api_calls, runs, synced
 from dealbridge.db.models import RUN_STATUSES, TRIGGERS, Run
 from dealbridge.settings import NetSuiteSettings
@@ -81,7 +82,7 @@ def run_list(
     problems: list[str] = []
     status = _known(blank_to_none(status), RUN_STATUSES, "status", problems)
     trigger = _known(blank_to_none(trigger), TRIGGERS, "trigger", problems)
-    opportunity = blank_to_none(opportunity)
+    opportunity = _opportunity_id(blank_to_none(opportunity), problems)
     filters = runs.RunFilter(status=status, trigger=trigger, opportunity=opportunity)
     params = {"status": status, "trigger": trigger, "opportunity": opportunity}
     pager = Pager.of(page, per_page, runs.count_runs(session, filters), params)
@@ -191,6 +192,19 @@ def run_records(session: Session, run: Run, netsuite: NetSuiteSettings) -> list[
             )
         )
     return records
+
+
+def _opportunity_id(value: str | None, problems: list[str]) -> str | None:
+    """The 18-character id the ledger keys runs by, from the 15 or 18 characters typed."""
+    if value is None:
+        return None
+    try:
+        return to_id18(value.strip())
+    except ValueError:
+        problems.append(
+            f"{value[:40]!r} is not a Salesforce id (15 or 18 characters): showing every run."
+        )
+        return None
 
 
 def _known(

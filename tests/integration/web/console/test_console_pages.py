@@ -108,6 +108,8 @@ def test_run_list_filters_and_links(console_app: FastAPI, seeded: Seeded) -> Non
         everything = client.get("/runs").text
         failed = client.get("/runs", params={"status": "failed"}).text
         one = client.get("/runs", params={"opportunity": SECOND_DEAL}).text
+        short = client.get("/runs", params={"opportunity": SECOND_DEAL[:15]}).text
+        not_an_id = client.get("/runs", params={"opportunity": "not-an-id"}).text
         bad = client.get("/runs", params={"status": "exploded"})
     assert 'id="run-filters"' in everything
     assert set(re.findall(r'data-run-id="([^"]+)"', everything)) == {
@@ -118,6 +120,9 @@ def test_run_list_filters_and_links(console_app: FastAPI, seeded: Seeded) -> Non
     assert re.findall(r'data-run-id="([^"]+)"', failed) == [seeded.failed_run]
     assert f'href="/runs/{seeded.failed_run}"' in failed
     assert re.findall(r'data-run-id="([^"]+)"', one) == [seeded.second_run]
+    assert re.findall(r'data-run-id="([^"]+)"', short) == [seeded.second_run]  # 15 characters
+    assert "is not a Salesforce id" in not_an_id
+    assert len(re.findall(r"data-run-id=", not_an_id)) == 3
     assert bad.status_code == 200
     assert "Unknown status" in bad.text
     assert len(re.findall(r"data-run-id=", bad.text)) == 3
