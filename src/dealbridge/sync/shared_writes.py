@@ -6,84 +6,64 @@ ledger and both send the same body; the upsert by external id keeps NetSuite rig
 second request is a wasted slot of the account's concurrency limit (the economy benchmark saw 6 %
 more writes than the plans need at 30 deals in flight).
 
-So a process remembers, per event loop, the writes it has in flight and the ones it recently
-finished, by record and body hash. A deal about to send a body another deal is sending waits for
-that write and takes its internal id; a different body is sent as usual (its own write follows).
-A failed write is not shared: the waiting deal sends its own. Only writes already recorded in the
-ledger count as finished, so a crash loses nothing: the recovered step reads the ledger again.
-Across processes (several workers) nothing is shared; the upsert stays correct either way.
+So a process remembers, per event loop, the writes it has in flight, by record and body hash. A
+deal about to send a body another deal is sending waits for that write and takes its internal
+id; a different body of the record is sent as usual (two versions in flight at once behave as
+they would without this module: the later answer wins in NetSuite). A failed write is not
+shared: the waiting deal sends its own. A write is forgotten as soon as the ledger has recorded
+it: from then on the ledger says whether a record is unchanged, and a record the ledger no
+longer vouches for (reconciliation's repair forgets the rows of records it found missing or
+drifted) is written again. Across processes nothing is shared; the upsert stays correct either
+way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from dealbridge.core.records import RecordKey
 
-RECENT_WRITES = 10_000  # finished writes remembered per event loop
-
-
-@dataclass(frozen=True)
-class _Write:
-    hash: str
-    netsuite_id: asyncio.Future[str]
-
 
 class SharedWrites:
-    """In-flight and recent writes of one event loop (``writes_of_this_loop``)."""
+    """The writes in flight of one event loop (``writes_of_this_loop``)."""
 
-    def __init__(self, capacity: int = RECENT_WRITES) -> None:
-        self._capacity = capacity
-        self._writes: OrderedDict[RecordKey, _Write] = OrderedDict()
+    def __init__(self) -> None:
+        self._writes: dict[tuple[RecordKey, str], asyncio.Future[str]] = {}
 
     def claim(self, key: RecordKey, hash_: str) -> asyncio.Future[str] | None:
-        """Another deal's write of this very body, or ``None`` after claiming the write here.
+        """Another deal's write of this very body in flight, or ``None`` after claiming it here.
 
-        The claimant must call ``finished`` or ``failed`` for ``key`` once its write is
-        recorded in the ledger (or has failed).
+        The claimant must call ``finished`` (once the write is recorded in the ledger) or
+        ``failed`` for ``key``.
         """
-        current = self._writes.get(key)
-        if current is not None and current.hash == hash_ and not _failed(current.netsuite_id):
-            self._writes.move_to_end(key)
-            return current.netsuite_id
-        self._writes[key] = _Write(hash_, asyncio.get_running_loop().create_future())
-        self._writes.move_to_end(key)
-        self._forget_oldest()
+        current = self._writes.get((key, hash_))
+        if current is not None:
+            return current
+        self._writes[(key, hash_)] = asyncio.get_running_loop().create_future()
         return None
 
     def finished(self, key: RecordKey, hash_: str, netsuite_id: str) -> None:
-        """The claimed write is recorded in the ledger: deals waiting for it may use its id."""
-        current = self._writes.get(key)
-        if current is not None and current.hash == hash_ and not current.netsuite_id.done():
-            current.netsuite_id.set_result(netsuite_id)
+        """The claimed write is recorded in the ledger: waiting deals take its id."""
+        current = self._writes.pop((key, hash_), None)
+        if current is not None and not current.done():
+            current.set_result(netsuite_id)
 
     def failed(self, key: RecordKey, hash_: str) -> None:
         """The claimed write failed: waiting deals send their own."""
-        current = self._writes.get(key)
-        if current is not None and current.hash == hash_:
-            if not current.netsuite_id.done():
-                current.netsuite_id.set_exception(_WriteNotShared())
-                current.netsuite_id.exception()  # retrieved here; waiters see their own result
-            del self._writes[key]
+        current = self._writes.pop((key, hash_), None)
+        if current is not None and not current.done():
+            current.set_exception(_WriteNotShared())
+            current.exception()  # retrieved here; waiters handle their own
 
-    def _forget_oldest(self) -> None:
-        while len(self._writes) > self._capacity:
-            key, oldest = next(iter(self._writes.items()))
-            if not oldest.netsuite_id.done():
-                break  # never forget a write others may be waiting for
-            del self._writes[key]
+    def in_flight(self) -> int:
+        """Writes claimed and not yet finished or failed."""
+        return len(self._writes)
 
 
 class _WriteNotShared(Exception):
     """The write a deal waited for failed; it must send its own."""
-
-
-def _failed(future: asyncio.Future[str]) -> bool:
-    return future.done() and (future.cancelled() or future.exception() is not None)
 
 
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedWrites] = (

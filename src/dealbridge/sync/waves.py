@@ -87,9 +87,11 @@ async def execute_wave(
             borrowed.append((item, waiting))
     written = await _send_settling(mine, context, shared)
     for item, waiting in borrowed:
-        key = str(item.operation.key)
-        ids[key] = await shared_id(waiting, partial(_send_one, item, context))
-        unchanged.append(key)  # written once, by the deal that claimed it (shared_writes)
+        # This deal needed the write as much as the deal that sent it (shared_writes): it counts
+        # as written here too, so a deal whose changes another deal carried is "synced".
+        written[str(item.operation.key)] = await shared_id(
+            waiting, partial(_send_one, item, context)
+        )
     ids.update(written)
     return {"ids": ids, "written": sorted(written), "unchanged": unchanged}
 

@@ -32,19 +32,29 @@ async def test_a_deal_sending_the_same_body_waits_for_the_first_and_takes_its_id
     assert not borrowed.done()  # not before the first write is recorded
     shared.finished(PLAN, "h1", "501")
     assert await borrowed == "501"
-    later = shared.claim(PLAN, "h1")  # a deal arriving after the write was recorded
-    assert later is not None
-    assert await shared_id(later, _never) == "501"
+    assert shared.in_flight() == 0
+
+
+async def test_a_recorded_write_is_forgotten_so_the_ledger_decides_again() -> None:
+    """Regression: remembering finished writes made reconciliation's repair a no-op."""
+    shared = SharedWrites()
+    assert shared.claim(PLAN, "h1") is None
+    shared.finished(PLAN, "h1", "501")
+    assert shared.claim(PLAN, "h1") is None  # written again if the ledger no longer vouches
 
 
 async def test_a_different_body_is_sent_as_usual() -> None:
     shared = SharedWrites()
     assert shared.claim(PLAN, "h1") is None
     assert shared.claim(PLAN, "h2") is None  # its own write follows
-    shared.finished(PLAN, "h1", "501")  # the older write's news no longer applies
-    waiting = shared.claim(PLAN, "h2")
-    assert waiting is not None
-    assert not waiting.done()
+    first_waiter = shared.claim(PLAN, "h1")
+    second_waiter = shared.claim(PLAN, "h2")
+    assert first_waiter is not None
+    assert second_waiter is not None
+    shared.finished(PLAN, "h1", "501")  # each version's waiters hear of their own write
+    assert first_waiter.result() == "501"
+    assert not second_waiter.done()
+    assert shared.in_flight() == 1
 
 
 async def test_when_the_first_write_fails_the_waiting_deal_sends_its_own() -> None:
@@ -63,19 +73,6 @@ async def test_when_the_first_write_fails_the_waiting_deal_sends_its_own() -> No
     assert await borrowed == "777"
     assert sent == ["own"]
     assert shared.claim(PLAN, "h1") is None  # a failed write is not remembered
-
-
-async def test_only_finished_writes_are_forgotten_beyond_capacity() -> None:
-    shared = SharedWrites(capacity=2)
-    keys = [RecordKey("priceBook", f"SFPB-{n}") for n in range(3)]
-    for key in keys:
-        assert shared.claim(key, "h") is None
-    assert shared.claim(keys[0], "h") is not None  # in flight: kept although over capacity
-    for key in keys:
-        shared.finished(key, "h", "1")
-    assert shared.claim(RecordKey("priceBook", "SFPB-9"), "h") is None
-    assert shared.claim(keys[0], "h") is not None  # used last (waited for): still known
-    assert shared.claim(keys[1], "h") is None  # the least recently used were forgotten
 
 
 async def test_each_event_loop_has_its_own_writes() -> None:
