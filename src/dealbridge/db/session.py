@@ -18,7 +18,9 @@ engine per URL behind a lock, the only module-level state of the ledger.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_SWITCH_RETRY_SECONDS = 0.02
 POSTGRES_POOL: dict[str, Any] = {
     "pool_size": 5,
     "max_overflow": 10,
@@ -116,7 +119,14 @@ def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
         options = {"poolclass": StaticPool, **options}
     else:
         Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"check_same_thread": False, **options.pop("connect_args", {})}
+    # ``timeout`` is the driver's busy handler for the pragmas run at connect, before ours is set:
+    # switching a new database to WAL waits on another connection's write transaction (a
+    # concurrent migration) and would otherwise give up after the driver's default 5 s.
+    connect_args = {
+        "check_same_thread": False,
+        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        **options.pop("connect_args", {}),
+    }
     engine = create_engine(url, connect_args=connect_args, **options)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
@@ -128,12 +138,31 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode, fewer fsyncs
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting out a concurrent writer.
+
+    Why the loop: on a database still in rollback-journal mode (a new ledger), the switch fails
+    with "database is locked" at once, without calling the busy handler, while another connection
+    writes — several processes or threads upgrading a new ledger together hit it. Once the file is
+    in WAL mode (which persists), the pragma returns at once and the loop runs once.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_SWITCH_RETRY_SECONDS)
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
