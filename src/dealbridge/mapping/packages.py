@@ -19,7 +19,9 @@ Pure functions over plain dicts (the ``to_json`` shape of the deal graph); fast,
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -302,8 +304,24 @@ def _unit_price(list_price: float | None, months: int | None, term: float) -> fl
 
 def _price_plan_key(product_id: str | None, currency: str, price: float | None) -> str:
     """Content-addressed: a price plan never changes, so two deals can never flip-flop it."""
-    cents = "none" if price is None else str(round(price * 100))
-    return f"{product_id}-{currency}-{cents}"
+    return f"{product_id}-{currency}-{price_in_cents(price)}"
+
+
+def price_in_cents(price: float | None) -> str:
+    """The price in whole cents, as text for a key; never raises.
+
+    A price so large that ``price * 100`` overflows a float (regression: a quote line near the
+    float maximum crashed planning instead of reaching validation) is scaled exactly instead; a
+    non-finite one is ``invalid`` (the flow's rules refuse such a line, naming it).
+    """
+    if price is None:
+        return "none"
+    scaled = price * 100
+    if math.isfinite(scaled):
+        return str(round(scaled))
+    if math.isfinite(price):
+        return str(round(Decimal(repr(price)) * 100))
+    return "invalid"
 
 
 def _price_variant(frequency: str | None, members: Sequence[View]) -> str:

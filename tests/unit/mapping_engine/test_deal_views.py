@@ -340,3 +340,17 @@ def test_damaged_records_never_break_the_views() -> None:
     assert result["opportunity"] == {}
     assert result["quote"] is None
     assert result["packages"][0]["members"][0]["quantity"] is None
+
+
+def test_price_keys_never_fail_on_extreme_prices() -> None:
+    """Regression: ``price * 100`` overflowed for a price near the float maximum."""
+    from dealbridge.mapping.packages import price_in_cents
+
+    assert price_in_cents(None) == "none"
+    assert price_in_cents(12.5) == "1250"
+    assert price_in_cents(2.675) == str(round(2.675 * 100))  # the float rounding keys always had
+    huge = price_in_cents(1.797693134862316e306)
+    assert huge.startswith("17976931348623160")
+    assert len(huge) == 309
+    assert price_in_cents(float("inf")) == "invalid"
+    assert price_in_cents(float("nan")) == "invalid"
