@@ -245,7 +245,14 @@ class SyncSettings(BaseModel):
         description="Deals in flight across all workers; default derived from "
         "netsuite.concurrency_limit (dealbridge.sync.runtime.deals_in_flight)",
     )
-    queue_polling_interval_seconds: float = Field(default=0.2, gt=0, le=60)
+    queue_polling_interval_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        le=60,
+        description="How often each process asks the deals queue for work: the wait between a "
+        "trigger and its first step (latency bench: 1 s → ratio 1.44, 0.2 s → 1.29, 0.1 s → 1.21 "
+        "of the critical path) against one small query per interval while idle",
+    )
     # A ~10-minute NetSuite outage is absorbed: waits of 2, 4, … 512 s sum to ~17 minutes.
     step_max_attempts: int = Field(default=10, ge=1, le=50)
     step_interval_seconds: float = Field(default=2.0, ge=0, le=3600)
