@@ -77,15 +77,11 @@ class Child:
         self._drainer.start()
 
     def _first_line(self, name: list[str]) -> bytes:
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and self.process.poll() is None:
-            if selector.select(timeout=0.2) and (line := self.process.stdout.readline()):
-                return line
-        self.stop()
-        raise RuntimeError(f"{' '.join(name)} did not start; see {self.log.name}")
+        line = first_line(self.process)
+        if line is None:
+            self.stop()
+            raise RuntimeError(f"{' '.join(name)} did not start; see {self.log.name}")
+        return line
 
     def _drain(self) -> None:
         assert self.process.stdout is not None
@@ -94,16 +90,33 @@ class Child:
 
     def stop(self) -> None:
         """SIGTERM (a graceful drain), then SIGKILL after 30 s."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process)
         if hasattr(self, "_drainer"):
             self._drainer.join(timeout=10)
         self.log.close()
+
+
+def first_line(process: subprocess.Popen[bytes]) -> bytes | None:
+    """The child's first stdout line, or None if it exits or stays silent past the start timeout."""
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        if selector.select(timeout=0.2) and (line := process.stdout.readline()):
+            return line
+    return None
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a graceful drain), then SIGKILL after 30 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def parse_proc_stat_ticks(stat: str) -> int:

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import secrets
-import selectors
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from bench.harness import cpu_seconds, first_line, terminate
 from dealbridge.cli.demo_config import netsuite_settings, salesforce_settings
 from dealbridge.cli.demo_emulators import Emulators
 from dealbridge.db.models import Run
@@ -39,7 +39,6 @@ from dealbridge.sync.runtime import APP_NAME
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-START_TIMEOUT_SECONDS = 180.0
 WON_CANDIDATES_PER_DEAL = 0.55
 FINISHED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
 
@@ -141,31 +140,18 @@ class Worker:
 
     def wait_started(self) -> None:
         """Read the first line (the worker is taking deals once it is printed)."""
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and self.process.poll() is None:
-            if selector.select(timeout=0.2):
-                self.info = json.loads(self.process.stdout.readline())
-                return
-        raise RuntimeError(f"a worker did not start; see {self.log.name}")
+        line = first_line(self.process)
+        if line is None:
+            raise RuntimeError(f"a worker did not start; see {self.log.name}")
+        self.info = json.loads(line)
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the process so far (``/proc/<pid>/stat``)."""
-        text = Path(f"/proc/{self.process.pid}/stat").read_text(encoding="ascii")
-        fields = text[text.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         """SIGTERM (drain), then SIGKILL after 30 s."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
         self.log.close()

@@ -18,6 +18,7 @@ from dbos import error as dbos_errors
 
 from dealbridge.db.open_errors import Failure
 from dealbridge.errors import DealbridgeError, ValidationError
+from dealbridge.sync.overrides import operations_about
 
 MAX_ERROR_TEXT = 32_000  # NetSuite_Sync_Error__c is a long text area of 32,768 characters
 _MAX_TRACEBACK = 8_000
@@ -100,8 +101,5 @@ def _where(error: DealbridgeError) -> str:
 def _operation_of(
     violation: dict[str, Any], operations: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
-    same_record = [op for op in operations if op["name"] == violation["record"]]
-    for op in same_record:
-        if op.get("source") and op["source"][1] == violation.get("salesforce_id"):
-            return op
-    return same_record[0] if same_record else None
+    candidates = operations_about(violation, operations)
+    return candidates[0] if candidates else None

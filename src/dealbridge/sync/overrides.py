@@ -26,12 +26,19 @@ def blocking(violations: list[dict[str, Any]]) -> bool:
     return any(v.get("severity", "error") == "error" for v in violations)
 
 
-def operation_key(violation: dict[str, Any], operations: list[dict[str, Any]]) -> RecordKey | None:
-    """The record a finding is about, when it names exactly one operation of the plan."""
+def operations_about(
+    violation: dict[str, Any], operations: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The plan's operations a finding may be about: of its record, from its source if named."""
     same_record = [op for op in operations if op["name"] == violation.get("record")]
     source_id = violation.get("salesforce_id")
     matching = [op for op in same_record if op.get("source") and op["source"][1] == source_id]
-    chosen = matching if matching else same_record
+    return matching if matching else same_record
+
+
+def operation_key(violation: dict[str, Any], operations: list[dict[str, Any]]) -> RecordKey | None:
+    """The record a finding is about, when it names exactly one operation of the plan."""
+    chosen = operations_about(violation, operations)
     if len(chosen) != 1:
         return None
     return RecordKey(chosen[0]["type"], chosen[0]["external_id"])
