@@ -218,11 +218,21 @@ class ExecutorLock:
         return True
 
     def release(self) -> None:
-        """Close the connection, which frees the lock (idempotent)."""
+        """Give the lock back, then close its connection (idempotent).
+
+        Why unlock first: closing only asks the server to end the session, and the backend drops
+        its locks a moment later, so a reaper (or the same executor id starting again) could still
+        see this process as alive right after a clean shutdown. ``pg_advisory_unlock`` returns once
+        the lock is free. A lost connection cannot be unlocked; the server frees it as it drops it.
+        """
         if self._locks is not None:
             try:
-                self._locks.connection.close()
+                if not self._locks.connection.closed:
+                    self._locks.unlock(self.executor_id)
+            except psycopg.Error as error:
+                _log.info("liveness_unlock_skipped", executor_id=self.executor_id, error=str(error))
             finally:
+                self._locks.connection.close()
                 self._locks = None
 
 
