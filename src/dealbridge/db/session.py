@@ -139,14 +139,14 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        _switch_to_wal(cursor)
+        switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode, fewer fsyncs
     finally:
         cursor.close()
 
 
-def _switch_to_wal(cursor: Any) -> None:
+def switch_to_wal(cursor: Any) -> None:
     """``PRAGMA journal_mode=WAL``, waiting out a concurrent writer.
 
     Why the loop: on a database still in rollback-journal mode (a new ledger), the switch fails

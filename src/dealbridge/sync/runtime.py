@@ -52,6 +52,7 @@ from dealbridge.mapping.engine import FlowEngine
 from dealbridge.mapping.loader import SHIPPED_FLOWS_DIR, LoadedFlow, load_flow
 from dealbridge.mapping.lookups import LookupTables, TableCache, load_lookups
 from dealbridge.settings import Settings
+from dealbridge.sync import system_db
 from dealbridge.sync.budget import deals_in_flight
 from dealbridge.sync.clients import ClientRegistry, LoopClients, Transports
 from dealbridge.sync.fleet import Fleet
@@ -265,13 +266,16 @@ class Runtime:
     def dbos_config(self) -> DBOSConfig:
         """DBOS's configuration for this process."""
         level = "DEBUG" if self.settings.log_level.upper() == "DEBUG" else "WARNING"
-        return {
+        config: DBOSConfig = {
             "name": APP_NAME,
             "system_database_url": system_database_url(self.settings),
             "application_version": ENGINE_VERSION,
             "executor_id": self.executor_id,
             "log_level": level,
         }
+        if is_sqlite(self.settings):
+            config["db_engine_kwargs"] = system_db.sqlite_engine_kwargs()
+        return config
 
     def _launch_dbos(self) -> None:
         # Every workflow must be registered before DBOS.launch() recovers pending runs of it —
@@ -279,6 +283,8 @@ class Runtime:
         # poll (its executor id restarted as a worker, or a reaper taking over a dead serve).
         from dealbridge.sync import deal_sync, poller  # noqa: F401
 
+        if is_sqlite(self.settings):
+            system_db.prepare_sqlite(system_database_url(self.settings))
         DBOS(config=self.dbos_config())
         DBOS.launch()
         budget = self.fleet.refresh()

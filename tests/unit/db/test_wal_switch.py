@@ -30,7 +30,7 @@ def test_a_locked_switch_is_tried_again_until_it_succeeds(
     """Regression: concurrent upgrades of a new ledger failed with "database is locked"."""
     monkeypatch.setattr(session, "WAL_SWITCH_RETRY_SECONDS", 0)
     cursor = LockedCursor(refusals=3)
-    session._switch_to_wal(cursor)
+    session.switch_to_wal(cursor)
     assert cursor.calls == 4
 
 
@@ -38,7 +38,7 @@ def test_other_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session, "WAL_SWITCH_RETRY_SECONDS", 0)
     cursor = LockedCursor(refusals=1, message="disk I/O error")
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
-        session._switch_to_wal(cursor)
+        session.switch_to_wal(cursor)
     assert cursor.calls == 1
 
 
@@ -47,4 +47,4 @@ def test_the_wait_is_bounded_by_the_busy_timeout(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(session, "SQLITE_BUSY_TIMEOUT_MS", 0)
     cursor = LockedCursor(refusals=10**6)
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        session._switch_to_wal(cursor)
+        session.switch_to_wal(cursor)

@@ -301,3 +301,38 @@ def test_child_subqueries_per_parent_row() -> None:
     by_name = {r["Name"]: r["Contacts"] for r in result.records}
     assert by_name["Globex"]["records"][0]["LastName"] == "White"
     assert by_name["Initech"] is None
+
+
+LINES_OF_QUOTE = (
+    "SELECT Id, SBQQ__Number__c FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '{id}'"
+    " ORDER BY SBQQ__Number__c"
+)
+
+
+@pytest.mark.parametrize("quote_id", [quo(1), quo(1)[:15]])
+def test_a_pinned_lookup_reads_through_the_reference_index_not_a_scan(quote_id: str) -> None:
+    source = MemorySource(ORG)
+    result = run(LINES_OF_QUOTE.format(id=quote_id), source=source)
+    assert [row["Id"] for row in result.records] == [qli(1), qli(2), qli(3)]
+    assert (source.calls["records"], source.calls["children"]) == (0, 1)
+
+
+def test_a_pinned_lookup_still_applies_the_rest_of_the_where() -> None:
+    source = MemorySource(ORG)
+    soql = (
+        f"SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '{quo(1)}'"
+        " AND SBQQ__ProductCode__c = 'SEAT'"
+    )
+    assert [row["Id"] for row in run(soql, source=source).records] == [qli(2)]
+    assert source.calls["records"] == 0
+
+
+def test_a_lookup_compared_otherwise_is_scanned() -> None:
+    for soql in (
+        f"SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c != '{quo(1)}'",
+        f"SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '{quo(1)}' OR Id = '{qli(4)}'",
+        "SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__ProductCode__c = 'PLAT'",
+    ):
+        source = MemorySource(ORG)
+        run(soql, source=source)
+        assert source.calls["records"] == 1, soql

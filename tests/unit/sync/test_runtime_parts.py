@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from dealbridge.core.calls import CallRecord
 from dealbridge.errors import RateLimitedError, RemoteRejectedError, ValidationError
 from dealbridge.settings import NetSuiteSettings, Settings, SyncSettings
+from dealbridge.sync import system_db
 from dealbridge.sync.call_log import collecting_calls, observe_call
 from dealbridge.sync.operator import MAX_OVERRIDE_BYTES, check_override_payload
 from dealbridge.sync.runtime import (
@@ -103,3 +105,29 @@ def test_toml_settings_are_read_but_secrets_refused(
     (tmp_path / "dealbridge.toml").write_text('[netsuite]\ntoken_secret = "s"\n', encoding="utf-8")
     with pytest.raises(Exception, match=r"may not hold secrets \(netsuite.token_secret\)"):
         Settings()
+
+
+def test_dbos_on_sqlite_gets_connections_that_sync_at_checkpoints(tmp_path: Path) -> None:
+    config = Runtime(_settings(tmp_path)).dbos_config()
+    factory = config["db_engine_kwargs"]["connect_args"]["factory"]  # type: ignore[index]
+    connection = sqlite3.connect(tmp_path / "x.sqlite3", factory=factory)
+    try:
+        assert connection.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    finally:
+        connection.close()
+
+
+def test_dbos_on_postgres_keeps_its_own_engine_options(tmp_path: Path) -> None:
+    url = "postgresql://postgres@127.0.0.1:5432/dealbridge"
+    assert "db_engine_kwargs" not in Runtime(_settings(tmp_path, database_url=url)).dbos_config()
+
+
+def test_the_sqlite_system_database_is_put_in_wal_mode_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'dbos.sqlite3'}"
+    system_db.prepare_sqlite(url)
+    system_db.prepare_sqlite(url)  # idempotent
+    connection = sqlite3.connect(tmp_path / "new" / "dbos.sqlite3")
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        connection.close()

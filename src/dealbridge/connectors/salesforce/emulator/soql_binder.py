@@ -27,7 +27,11 @@ from dealbridge.connectors.salesforce.emulator.soql_errors import (
 )
 from dealbridge.connectors.salesforce.emulator.soql_grammar import parse_soql
 from dealbridge.connectors.salesforce.emulator.soql_shape import ShapeBuilder
-from dealbridge.connectors.salesforce.emulator.soql_where import WhereBinder, id_lookups
+from dealbridge.connectors.salesforce.emulator.soql_where import (
+    WhereBinder,
+    id_lookups,
+    reference_lookup,
+)
 
 MAX_PARENT_HOPS = 5  # §1.3: child-to-parent dot notation up to 5 levels
 MAX_QUERY_LEVELS = 5  # §1.3: the statement plus 4 levels of nested subqueries (v58+)
@@ -77,6 +81,7 @@ class _Binder:
             limit=query.limit,
             offset=query.offset or 0,
             ids=id_lookups(query.where, defn) if level == 1 and query.where else None,
+            reference=reference_lookup(query.where, defn) if level == 1 and query.where else None,
         )
 
     def _select_item(

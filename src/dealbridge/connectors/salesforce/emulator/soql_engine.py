@@ -103,8 +103,16 @@ def execute_soql(
 
 
 def _candidates(bound: plan.BoundQuery, run: _Run) -> Iterable[Row]:
-    """The rows the WHERE will see: by id when the statement pins ids, else all of them."""
+    """The rows the WHERE will see: by id or by a pinned lookup where it can, else all of them.
+
+    Both narrowed reads keep creation order, as the scan does (an unordered query's order).
+    """
     name = bound.sobject.name
+    if bound.ids is None and bound.reference is not None:
+        field, parent_id = bound.reference
+        return run.source.children(
+            name, field, to_id18(parent_id), include_deleted=run.include_deleted
+        )
     if bound.ids is None:
         return run.source.records(name, include_deleted=run.include_deleted)
     found = (run.source.get(name, to_id18(record_id)) for record_id in dict.fromkeys(bound.ids))

@@ -160,3 +160,6 @@ class BoundQuery:
     # Ids named by ``WHERE Id = '…'`` / ``Id IN (…)`` at the top of the WHERE: rows are then
     # fetched by id instead of scanned.
     ids: tuple[str, ...] | None
+    # ``(lookup field, parent id)`` from ``WHERE Lookup__c = '…'`` at the top of the WHERE: rows
+    # are then read through the reference index (``RecordSource.children``) instead of scanned.
+    reference: tuple[str, str] | None = None

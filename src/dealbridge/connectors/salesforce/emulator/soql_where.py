@@ -161,6 +161,32 @@ def id_lookups(where: ast.Condition | None, defn: SObjectDef) -> tuple[str, ...]
     return None
 
 
+def reference_lookup(where: ast.Condition | None, defn: SObjectDef) -> tuple[str, str] | None:
+    """``(field, parent id)`` when the WHERE pins a lookup with ``Field = '…'`` at its top level.
+
+    Why: a quote's lines (``WHERE SBQQ__Quote__c = '…'``) are then read through the store's
+    reference index instead of a scan of every line in the org, which made each query cost time
+    in proportion to the org's size. The WHERE still filters the rows, so this only narrows.
+    """
+    conditions = where.parts if isinstance(where, ast.And) else (where,)
+    for cond in conditions:
+        if not isinstance(cond, ast.Compare) or cond.op != "=":
+            continue
+        fdef = _own_reference(cond.path, defn)
+        found = _ids((cond.value,)) if fdef is not None else ()
+        if fdef is not None and found and is_salesforce_id(found[0]):
+            return fdef.name, found[0]
+    return None
+
+
+def _own_reference(path: ast.FieldPath, defn: SObjectDef) -> FieldDef | None:
+    parts = list(path.parts)
+    if len(parts) == 2 and parts[0].lower() == defn.name.lower():
+        parts = parts[1:]
+    fdef = defn.field(parts[0]) if len(parts) == 1 else None
+    return fdef if fdef is not None and fdef.type is FieldType.REFERENCE else None
+
+
 def _is_own_id(path: ast.FieldPath, defn: SObjectDef) -> bool:
     parts = [part.lower() for part in path.parts]
     return parts == ["id"] or parts == [defn.name.lower(), "id"]

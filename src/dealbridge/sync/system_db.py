@@ -1,0 +1,53 @@
+"""DBOS's own SQLite file: write-ahead log and one fsync per checkpoint at most.
+
+Why: DBOS opens its SQLite system database as SQLite does by default — a rollback journal and
+``synchronous=FULL`` — so each of a deal's dozens of checkpoint and queue transactions created,
+synced and deleted a journal file (several fsyncs each). In WAL mode a commit appends to one
+log; with ``synchronous=NORMAL`` the log is synced at checkpoints instead of at every commit.
+
+What that risks, and why it is acceptable: a process crash loses nothing (the log is in the OS's
+hands); a power cut may lose the last commits, never corrupt the file. A lost checkpoint makes
+DBOS run that step again on recovery, and every step is safe to repeat — NetSuite writes are
+upserts by external id, the Salesforce write-back sets the same fields — which is the same bargain
+the ledger already makes (``db/session.py``).
+
+WAL is a property of the file, so it is set once before DBOS opens it; ``synchronous`` is per
+connection, so DBOS's engine gets a connection class that sets it as each connection opens
+(DBOS adds its own busy timeout and ``BEGIN IMMEDIATE`` on top).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from dealbridge.db.session import SQLITE_BUSY_TIMEOUT_MS, switch_to_wal
+
+
+class SystemDatabaseConnection(sqlite3.Connection):
+    """A sqlite3 connection that syncs the log at checkpoints, not at every commit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute("PRAGMA synchronous=NORMAL")
+
+
+def prepare_sqlite(system_database_url: str) -> None:
+    """Create DBOS's SQLite file if needed and put it in WAL mode (idempotent)."""
+    database = make_url(system_database_url).database
+    if not database or database == ":memory:":
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    try:
+        switch_to_wal(connection.cursor())
+    finally:
+        connection.close()
+
+
+def sqlite_engine_kwargs() -> dict[str, Any]:
+    """DBOS's ``db_engine_kwargs`` giving its engine ``SystemDatabaseConnection``s."""
+    return {"connect_args": {"factory": SystemDatabaseConnection}}
