@@ -43,10 +43,11 @@ from dealbridge.cli.demo_emulators import DemoOrg, Emulators, running_emulators
 from dealbridge.cli.demo_progress import Snapshot, read_snapshot
 from dealbridge.cli.demo_report import ClosedDeals, DemoReport
 from dealbridge.cli.demo_view import ConsoleInfo, progress_view, summary_view
-from dealbridge.cli.serve import Service, bind, public_host
+from dealbridge.cli.serve import Service
 from dealbridge.core.logs import configure_logging
 from dealbridge.db.session import engine_for, make_session_factory
 from dealbridge.errors import ConfigError, DealbridgeError
+from dealbridge.listening import bind_listener, public_host
 from dealbridge.sync.runtime import data_dir_in_use
 
 DEFAULT_STATE_DIR = Path(".dealbridge/demo")
@@ -182,7 +183,7 @@ def demo(
 async def run_demo(options: DemoOptions) -> int:
     """The demo from start to stop; returns the exit status."""
     root = _fresh(options.state_dir)
-    sock = bind(HOST, options.port)
+    sock = bind_listener(HOST, options.port)
     url = f"http://{public_host(HOST)}:{sock.getsockname()[1]}"
     token = new_webhook_token()
     with running_emulators(root) as emulators:

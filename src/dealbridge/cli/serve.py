@@ -34,6 +34,7 @@ import dealbridge.sync.poller  # noqa: F401 - registers the poll workflow before
 from dealbridge.cli.alerting import register_alert_schedule
 from dealbridge.cli.runtime_cli import fail, load_settings
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_PATH
+from dealbridge.listening import bind_listener, public_host
 from dealbridge.settings import Settings
 from dealbridge.sync.poller import cron_for, start_poller
 from dealbridge.sync.reconcile_schedule import register_reconcile_schedule
@@ -53,7 +54,7 @@ class Service:
         host: Interface to listen on.
         port: TCP port; 0 picks a free one.
         on_ready: Called once the runtime has launched and the poller is scheduled.
-        sock: A socket already bound with ``bind(host, port)`` (when the caller needed the
+        sock: A socket already bound with ``bind_listener(host, port)`` (when the caller needed the
             port before the settings were final); ``port`` is then ignored.
     """
 
@@ -71,7 +72,7 @@ class Service:
         self.app: FastAPI = create_web_app(
             settings, runtime=self.runtime, routers=[hooks.router, *api.routers, *console.routers]
         )
-        self.socket = sock if sock is not None else bind(host, port)
+        self.socket = sock if sock is not None else bind_listener(host, port)
         self.host = public_host(host)
         self.port: int = self.socket.getsockname()[1]
         self.ready = asyncio.Event()
@@ -141,29 +142,6 @@ class Service:
                 await self.runtime.shutdown_async()
 
         self.app.router.lifespan_context = lifespan
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket, bound before anything is announced (``--port 0`` = a free port)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(2048)
-    return sock
-
-
-def public_host(host: str) -> str:
-    """How a local client reaches a server listening on ``host``."""
-    if host in ("0.0.0.0", ""):  # noqa: S104 - mapping the wildcard to loopback, not binding
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
 
 
 def serve(

@@ -30,6 +30,7 @@ from dealbridge.connectors.netsuite.emulator.records import RecordService
 from dealbridge.connectors.netsuite.emulator.state import EmulatorState
 from dealbridge.connectors.netsuite.emulator.store import RecordStore
 from dealbridge.connectors.netsuite.models import REST_PREFIX, TOKEN_PATH, realm_of
+from dealbridge.listening import bind_listener, public_host
 
 DATABASE_FILE = "netsuite.sqlite3"
 _SHUTDOWN_GRACE_SECONDS = 3  # a request hung by the timeout fault must not stall an exit
@@ -43,7 +44,7 @@ def serve(options: EmulatorOptions) -> None:
     store = RecordStore(str(database))
     try:
         state = _open_state(options, state_dir, store)
-        sock = _bind(options.host, options.port)
+        sock = bind_listener(options.host, options.port)
         _announce(_first_line(options, state.credentials, state_dir, sock))
         config = uvicorn.Config(
             create_app(options, state),
@@ -85,20 +86,10 @@ def _read_seed(path: Path | None) -> dict[str, list[dict[str, Any]]] | None:
     return data
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """Bind before announcing, so port 0 has become a real port and nobody races for it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    return sock
-
-
 def _first_line(
     options: EmulatorOptions, credentials: Credentials, state_dir: Path, sock: socket.socket
 ) -> dict[str, Any]:
-    origin = f"http://{_public_host(options.host)}:{sock.getsockname()[1]}"
+    origin = f"http://{public_host(options.host)}:{sock.getsockname()[1]}"
     base_url = origin + REST_PREFIX
     ps256 = credentials.certificate_for("PS256")
     es256 = credentials.certificate_for("ES256")
@@ -123,15 +114,6 @@ def _first_line(
         "state_dir": str(state_dir),
         "pid": os.getpid(),
     }
-
-
-def _public_host(host: str) -> str:
-    """Where a local client should connect when we listen on every interface."""
-    if host in ("0.0.0.0", ""):  # noqa: S104 - mapping the wildcard to loopback, not binding
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
 
 
 def _announce(line: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sys
 import tempfile
 from datetime import date
@@ -28,6 +27,7 @@ from dealbridge.connectors.salesforce.emulator.state import SEEDED_FLAG, Salesfo
 from dealbridge.connectors.salesforce.emulator.store import RecordStore
 from dealbridge.connectors.salesforce.emulator.tls import TlsFiles, load_or_create_tls
 from dealbridge.connectors.salesforce.models import DEFAULT_API_VERSION, TOKEN_PATH
+from dealbridge.listening import bind_listener, public_host
 
 DATABASE_FILE = "salesforce.sqlite3"
 _SHUTDOWN_GRACE_SECONDS = 3  # a request held by latency must not stall an exit
@@ -39,10 +39,10 @@ def serve(options: SalesforceEmulatorOptions) -> None:
     state_dir = _state_dir(options)
     store = RecordStore(state_dir / DATABASE_FILE)
     try:
-        sock = _bind(options.host, options.port)
+        sock = bind_listener(options.host, options.port)
         tls = load_or_create_tls(state_dir, options.host) if options.tls else None
         scheme = "https" if tls else "http"
-        instance_url = f"{scheme}://{_public_host(options.host)}:{sock.getsockname()[1]}"
+        instance_url = f"{scheme}://{public_host(options.host)}:{sock.getsockname()[1]}"
         state = SalesforceEmulatorState.build(
             options, store, load_or_create_credentials(state_dir), instance_url
         )
@@ -75,16 +75,6 @@ def _seed_first_start(state: SalesforceEmulatorState) -> None:
         state.load_seed_org(state.options.seed, state.options.deals, today=date.today())
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """Bind before announcing, so port 0 has become a real port and nobody races for it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    return sock
-
-
 def _first_line(
     state: SalesforceEmulatorState, state_dir: Path, tls: TlsFiles | None
 ) -> dict[str, Any]:
@@ -113,15 +103,6 @@ def _first_line(
         "state_dir": str(state_dir),
         "pid": os.getpid(),
     }
-
-
-def _public_host(host: str) -> str:
-    """Where a local client should connect when we listen on every interface."""
-    if host in ("0.0.0.0", ""):  # noqa: S104 - mapping the wildcard to loopback, not binding
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
 
 
 def _announce(line: dict[str, Any]) -> None:
