@@ -79,6 +79,7 @@ class Run(Base):
         Index("ix_runs_finished_at", "finished_at"),
         Index("ix_runs_received_at", "received_at"),
         Index("ix_runs_opportunity_id", "opportunity_id", "received_at"),
+        Index("ix_runs_status_latency_ms", "status", "latency_ms"),  # /metrics, covering
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -113,6 +114,7 @@ class ApiCall(Base):
     __table_args__ = (
         Index("ix_api_calls_run_id", "run_id"),
         Index("ix_api_calls_at", "at"),
+        Index("ix_api_calls_system_status", "system", "status"),  # /metrics, covering
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -51,7 +51,7 @@ def test_port_zero_becomes_a_real_port_before_anyone_connects() -> None:
 def test_a_port_in_use_is_refused_and_the_socket_closed() -> None:
     first = bind_listener("127.0.0.1", 0)
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="in use"):
             bind_listener("127.0.0.1", first.getsockname()[1])
     finally:
         first.close()
@@ -59,7 +59,7 @@ def test_a_port_in_use_is_refused_and_the_socket_closed() -> None:
 
 @pytest.mark.parametrize(
     ("host", "expected"),
-    [("0.0.0.0", "127.0.0.1"), ("", "127.0.0.1"), ("::", "[::1]"), ("::1", "[::1]"),
+    [("0.0.0.0", "127.0.0.1"),  # noqa: S104 - a wildcard mapped, not bound ("", "127.0.0.1"), ("::", "[::1]"), ("::1", "[::1]"),
      ("10.0.0.5", "10.0.0.5")],
 )  # fmt: skip
 def test_public_host_maps_wildcards_to_loopback(host: str, expected: str) -> None:

@@ -16,17 +16,17 @@ def test_current_of_an_empty_database_fails(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     result = runner.invoke(app, ["db", "current", "--url", url])
     assert result.exit_code == 1
-    assert "at revision none (behind, head is 0003)" in result.output
+    assert "at revision none (behind, head is 0004)" in result.output
 
 
 def test_upgrade_then_current(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     result = runner.invoke(app, ["db", "upgrade", "--url", url])
     assert result.exit_code == 0, result.output
-    assert "at revision 0003" in result.output
+    assert "at revision 0004" in result.output
     result = runner.invoke(app, ["db", "current", "--url", url])
     assert result.exit_code == 0
-    assert "at revision 0003 (up to date)" in result.output
+    assert "at revision 0004 (up to date)" in result.output
 
 
 def test_database_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,8 +30,8 @@ def test_empty_database_has_no_revision(tmp_path: Path) -> None:
 
 def test_upgrade_to_head_creates_every_table(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    assert upgrade(url) == head() == "0003"
-    assert current(url) == "0003"
+    assert upgrade(url) == head() == "0004"
+    assert current(url) == "0004"
     engine = make_engine(url)
     try:
         tables = set(inspect(engine).get_table_names())
@@ -43,7 +43,7 @@ def test_upgrade_to_head_creates_every_table(tmp_path: Path) -> None:
 def test_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     upgrade(url)
-    assert upgrade(url) == "0003"
+    assert upgrade(url) == "0004"
 
 
 def test_upgrade_to_base_is_empty(tmp_path: Path) -> None:
