@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.stack import User
 
@@ -40,3 +40,29 @@ def metric(page: Page, name: str) -> int:
     found = re.match(r"\d[\d,]*", text)
     assert found, f"dashboard figure {name} is {text!r}, not a count"
     return int(found.group().replace(",", ""))
+
+
+def sign_in_again(page: Page, user: User) -> None:
+    """Sign out through the top bar, then in as ``user`` (one context, one session at a time)."""
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login(\?.*)?$"))
+    sign_in(page, user)
+    signed_in_as(page, user)
+
+
+def filter_audit(page: Page, *, actor: str, action: str) -> None:
+    """The audit log narrowed to one actor's ``action`` entries, through its filter form."""
+    page.goto("/audit")
+    form = page.locator("form#audit-filters")
+    form.get_by_label("Who").fill(actor)
+    form.get_by_label("Action").fill(action)
+    form.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(rf"[?&]action={re.escape(action)}(&|$)"))
+
+
+def audit_entries_for_error(page: Page, action: str, error_id: int) -> Locator:
+    """The rows of the audit table recording ``action`` on the error ``error_id``."""
+    return page.locator(
+        f'table#audit tr[data-action="{action}"]',
+        has=page.locator(f'a[href="/errors/{error_id}"]'),
+    )

@@ -9,6 +9,11 @@ NetSuite itself rejects (a website longer than NetSuite's ``url`` takes), which 
 edit of the mapped payload can fix: the edit replaces the payload at write time, after
 validation, so a deal that fails validation would fail it again.
 
+A few more failed deals are reserved for the tests of the console's actions, so those tests change
+nothing another test reads: two more deals NetSuite rejects for the website (bulk retry fixes them
+once the website is corrected in Salesforce) and one more deal validation refuses (resolved by
+hand). Each is on an account no other deal the tests close or preview uses.
+
 What the ledger holds is read back directly from its database, in the shape ``dealbridge errors
 list/show --json`` prints, so the tests compare what the browser shows with an independent reading
 (and without a CLI process per look, which on a busy machine costs seconds each).
@@ -39,6 +44,7 @@ SOUND_DEALS = 3
 LONG_WEBSITE = "https://www.example.com/" + "w" * 226
 SHORT_WEBSITE = "https://www.example.com/fixed"
 INVALID_FLAW = "long_account_name"  # a 120-character name; NetSuite's companyName holds 83
+BULK_RETRY_DEALS = 2
 SYNC_TIMEOUT_SECONDS = 120.0
 CLI_TIMEOUT_SECONDS = 60.0
 
@@ -59,6 +65,20 @@ USERS = (ADMIN, OPERATOR, VIEWER)
 
 
 @dataclass(frozen=True)
+class ReservedDeal:
+    """A failed deal only one test acts on, with its account and its open error."""
+
+    opportunity: str
+    account: str
+    error: dict[str, Any]  # an ``errors list --json`` row
+
+    @property
+    def customer(self) -> str:
+        """The external id of the NetSuite customer of the deal's account."""
+        return f"SFACC-{self.account}"
+
+
+@dataclass(frozen=True)
 class ClosedDeals:
     """The deals the stack closed, and the open errors the failed ones produced."""
 
@@ -68,6 +88,10 @@ class ClosedDeals:
     rejected_account: str
     invalid_error: dict[str, Any]  # ``errors list --json`` rows
     rejected_error: dict[str, Any]
+    # Refused by NetSuite for the website, like ``rejected``: for the bulk retry test.
+    for_bulk_retry: list[ReservedDeal]
+    # Refused by the flow's validation, like ``invalid``: for the resolve test.
+    for_resolve: ReservedDeal
 
     @property
     def rejected_customer(self) -> str:
@@ -122,22 +146,39 @@ class ConsoleStack:
         sound, rejected = _pick_candidates(emulators.seeded["won_candidates"], accounts)
         flawed: dict[str, str] = emulators.seeded["flawed"]
         invalid = next(opp for opp, why in flawed.items() if why == INVALID_FLAW)
-        emulators.update("Account", accounts[rejected], {"Website": LONG_WEBSITE})
-        self.stack.close_won([*sound, invalid, rejected])
+        bulk, resolvable = _pick_reserved(
+            emulators.seeded["won_candidates"], flawed, accounts, taken={*sound, rejected, invalid}
+        )
+        for account in {accounts[rejected], *(accounts[opp] for opp in bulk)}:
+            emulators.update("Account", account, {"Website": LONG_WEBSITE})
+        self.stack.close_won([*sound, invalid, rejected, *bulk, resolvable])
 
         def all_synced() -> bool:
             return len(self.stack.synced(sound)) == len(sound)
 
         wait_until(all_synced, "the sound deals written back", SYNC_TIMEOUT_SECONDS)
-        invalid_error = wait_until(
-            lambda: self.error_of(invalid), "the invalid deal's error", SYNC_TIMEOUT_SECONDS
-        )
-        rejected_error = wait_until(
-            lambda: self.error_of(rejected), "the rejected deal's error", SYNC_TIMEOUT_SECONDS
-        )
+        invalid_error = self._wait_for_error(invalid, "the invalid deal's error")
+        rejected_error = self._wait_for_error(rejected, "the rejected deal's error")
+        reserved = [
+            ReservedDeal(opp, accounts[opp], self._wait_for_error(opp, f"the error of {opp}"))
+            for opp in [*bulk, resolvable]
+        ]
         return ClosedDeals(
-            sound, invalid, rejected, accounts[rejected], invalid_error, rejected_error
+            sound,
+            invalid,
+            rejected,
+            accounts[rejected],
+            invalid_error,
+            rejected_error,
+            for_bulk_retry=reserved[:-1],
+            for_resolve=reserved[-1],
         )
+
+    def _wait_for_error(self, opportunity_id: str, what: str) -> dict[str, Any]:
+        """The deal's open error, once its failed run has recorded it."""
+        error = wait_until(lambda: self.error_of(opportunity_id), what, SYNC_TIMEOUT_SECONDS)
+        assert error is not None  # wait_until returns only a found one
+        return error
 
 
 def _pick_candidates(candidates: list[str], accounts: dict[str, str]) -> tuple[list[str], str]:
@@ -155,6 +196,32 @@ def _pick_candidates(candidates: list[str], accounts: dict[str, str]) -> tuple[l
         if len(picked) == SOUND_DEALS + 1:
             return picked[:SOUND_DEALS], picked[SOUND_DEALS]
     raise AssertionError(f"the seeded org has fewer than {SOUND_DEALS + 1} separate won accounts")
+
+
+def _pick_reserved(
+    candidates: list[str], flawed: dict[str, str], accounts: dict[str, str], taken: set[str]
+) -> tuple[list[str], str]:
+    """Deals for the action tests: ``BULK_RETRY_DEALS`` candidates and one flawed deal.
+
+    Each is the only deal of the candidates and flawed deals on its account: the website set
+    on a bulk deal's account and the later fix must reach no other deal, and no account another
+    test closes or previews gets a customer the tests did not expect. Candidates are taken from
+    the end of the list, leaving the first ones (the sound deals, the rejected one, and the one
+    the preview test picks as never closed) as they were.
+    """
+    on_account: dict[str, int] = {}
+    for opportunity in [*candidates, *flawed]:
+        on_account[accounts[opportunity]] = on_account.get(accounts[opportunity], 0) + 1
+
+    def alone(opportunity: str) -> bool:
+        return opportunity not in taken and on_account[accounts[opportunity]] == 1
+
+    bulk = [candidate for candidate in reversed(candidates) if alone(candidate)]
+    resolvable = [opportunity for opportunity in flawed if alone(opportunity)]
+    alone_on_account = "deals alone on their accounts for the action tests"
+    assert len(bulk) >= BULK_RETRY_DEALS, f"the seeded org has too few won {alone_on_account}"
+    assert resolvable, f"the seeded org has no flawed {alone_on_account}"
+    return bulk[:BULK_RETRY_DEALS], resolvable[0]
 
 
 def dealbridge_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
