@@ -86,13 +86,19 @@ class RequestLedger(Ledger):
 def workers_client(settings: Settings) -> Iterator[DBOSClient]:
     """A client of the workers' DBOS system database, closed on the way out.
 
+    Connection errors are raised, not retried: DBOS would otherwise retry a lost connection
+    without end, holding the request (and a server thread) until the database came back, where
+    an answer of "unavailable" now lets the caller try again later.
+
     Raises:
         QueueUnavailableError: The database cannot be reached (its text is logged by class only,
             as a connection error can quote the URL and its password).
     """
     try:
         client = DBOSClient(
-            system_database_url=system_database_url(settings), application_name=APP_NAME
+            system_database_url=system_database_url(settings),
+            application_name=APP_NAME,
+            retry_connection_errors=False,
         )
     except Exception as exc:
         _log.warning("dbos_unreachable", error=type(exc).__name__)

@@ -4,8 +4,12 @@ Two kinds of process serve the console. One that runs the sync runtime (``dealbr
 the demo) enqueues retries on its own launched DBOS (``runtime_operator``) and asks DBOS for the
 ``deals`` queue directly. A web-only node has no DBOS of its own: it enqueues through a
 ``DBOSClient`` of the workers' system database (``triggers.enqueue_with_client``, as the
-``errors`` command does beside a running worker) and reads the queue through the same client.
-That client and the node's ``Ledger`` are made once per app, on first use.
+``errors`` command does beside a running worker) and reads the queue through such a client.
+
+A web-only node opens that client for each use and closes it (``api.operations.workers_client``,
+as the API does), and acts on the app's own ledger engine. A client kept for the app's life was
+never closed, and once the workers' database went away DBOS retried its connection without end:
+every dashboard refresh then held a server thread for good instead of showing "unknown".
 
 Routes receive a ``ConsoleServices`` through the ``console_services`` dependency, so a test can
 hand the app a recording enqueue instead of a DBOS queue (``app.dependency_overrides``).
@@ -13,20 +17,22 @@ hand the app a recording enqueue instead of a DBOS queue (``app.dependency_overr
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from dbos import DBOS, DBOSClient
 from fastapi import FastAPI, Request
+from sqlalchemy.orm import Session, sessionmaker
 
 from dealbridge.settings import Settings
 from dealbridge.sync.ledger import Ledger
 from dealbridge.sync.operator import Operator, runtime_operator
-from dealbridge.sync.runtime import APP_NAME, QUEUE_NAME, system_database_url
+from dealbridge.sync.runtime import QUEUE_NAME
 from dealbridge.sync.triggers import enqueue_with_client
+from dealbridge.web.api.operations import workers_client
 from dealbridge.web.console.engine_work import EngineWork, read_engine_work
 from dealbridge.web.context import web_context
 
@@ -65,47 +71,53 @@ class ConsoleServices:
     read_engine_work: Callable[[], EngineWork] | None = None
 
 
-@dataclass
+class _AppLedger(Ledger):
+    """The app's ledger sessions seen as a ``Ledger``: the node opens no engine of its own.
+
+    Args:
+        factory: The app's session factory (``WebContext.ledger``), on the process-wide engine.
+    """
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def dispose(self) -> None:
+        """Nothing to close: the engine is the process's (``db.session.dispose_engines``)."""
+
+
+@dataclass(frozen=True)
 class _WebOnlyNode:
-    """The ledger and DBOS client of a process without a runtime, made on first use."""
+    """A process without a runtime: the app's ledger, and a workers' client for each use."""
 
     settings: Settings
-    _ledger: Ledger | None = None
-    _client: DBOSClient | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def ledger(self) -> Ledger:
-        with self._lock:
-            if self._ledger is None:
-                self._ledger = Ledger(self.settings.resolved_database_url())
-            return self._ledger
-
-    def client(self) -> DBOSClient:
-        with self._lock:
-            if self._client is None:
-                self._client = DBOSClient(
-                    system_database_url=system_database_url(self.settings),
-                    application_name=APP_NAME,
-                )
-            return self._client
+    ledger: sessionmaker[Session]
 
     def operator(self) -> Operator:
-        client = self.client()
+        return Operator(_AppLedger(self.ledger), self._enqueue)
 
-        def enqueue(workflow_id: str, opportunity_id: str, info: dict[str, Any]) -> None:
+    def _enqueue(self, workflow_id: str, opportunity_id: str, info: dict[str, Any]) -> None:
+        with workers_client(self.settings) as client:
             enqueue_with_client(client, workflow_id, opportunity_id, info)
 
-        return Operator(self.ledger(), enqueue)
-
     def queue_depth(self) -> QueueDepth:
-        return _counted(
-            lambda: self.client().list_queued_workflows(
+        return _counted(self._queued)
+
+    def _queued(self) -> list[Any]:
+        with workers_client(self.settings) as client:
+            return client.list_queued_workflows(
                 queue_name=QUEUE_NAME,
                 limit=QUEUE_COUNT_LIMIT,
                 load_input=False,
                 load_output=False,
             )
-        )
+
+    def engine_work(self) -> EngineWork:
+        with ExitStack() as opened:
+
+            def client() -> DBOSClient:
+                return opened.enter_context(workers_client(self.settings))
+
+            return read_engine_work(client)
 
 
 def _runtime_queue_depth() -> QueueDepth:
@@ -134,10 +146,8 @@ def services_for(app: FastAPI) -> ConsoleServices:
     if context.runtime is not None:
         services = ConsoleServices(runtime_operator, _runtime_queue_depth, read_engine_work)
     else:
-        node = _WebOnlyNode(context.settings)
-        services = ConsoleServices(
-            node.operator, node.queue_depth, lambda: read_engine_work(node.client)
-        )
+        node = _WebOnlyNode(context.settings, context.ledger)
+        services = ConsoleServices(node.operator, node.queue_depth, node.engine_work)
     setattr(app.state, _STATE_KEY, services)
     return services
 
