@@ -105,9 +105,12 @@ def test_deals_wait_out_a_netsuite_outage_and_land_afterwards(org: Stack, tmp_pa
         netsuite.faults(error_rate=1.0)
         org.close_won(deals)
 
+        # Twice the deals, not more: deals missing the lookup cache together share one SuiteQL
+        # read (single flight), so how many 500s a round of retries makes depends on timing; a
+        # higher bar, reached late on a busy machine, left too little retry budget after it.
         wait_until(
-            lambda: int(netsuite.stats()["by_status"].get("500", 0)) >= 5 * len(deals),
-            "NetSuite to refuse every deal several times",
+            lambda: int(netsuite.stats()["by_status"].get("500", 0)) >= 2 * len(deals),
+            "NetSuite to refuse the deals' requests",
             120,
         )
         assert org.synced(deals) == []
