@@ -28,7 +28,7 @@ from dealbridge.core.records import RecordKey
 from dealbridge.db import audit, open_errors, runs, synced
 from dealbridge.db.ledger_errors import NotInLedgerError
 from dealbridge.db.models import SyncError
-from dealbridge.errors import ValidationError
+from dealbridge.errors import DealbridgeError, ValidationError
 from dealbridge.sync.ledger import Ledger
 from dealbridge.sync.plan_data import parse_key
 from dealbridge.sync.runtime import current_runtime
@@ -71,8 +71,8 @@ class Operator:
         retry = self._prepare_retry(error_id, actor)
         try:
             self.enqueue(retry.workflow_id, retry.opportunity_id, retry.info)
-        except BaseException:
-            self._reopen(error_id)
+        except BaseException as exc:
+            self._reopen(error_id, actor, retry.workflow_id, exc)
             raise
         return retry.workflow_id
 
@@ -130,12 +130,25 @@ class Operator:
             )
             return Retry(workflow_id, error.opportunity_id, info)
 
-    def _reopen(self, error_id: int) -> None:
-        """The retry could not be queued: show the error as open again."""
+    def _reopen(self, error_id: int, actor: str, workflow_id: str, exc: BaseException) -> None:
+        """The retry could not be queued: show the error as open again, and say so in the audit.
+
+        Why a second audit entry rather than removing the first: the person did ask for the
+        retry; the log must show both that and that nothing was queued.
+        """
+        reason = exc.message if isinstance(exc, DealbridgeError) else type(exc).__name__
         with self.ledger.session() as session:
             error = _load(session, error_id)
             if error.state == "retrying":
                 error.state = "open"
+            audit.audit(
+                session,
+                actor,
+                "error.retry_failed",
+                target_type="error",
+                target_id=error_id,
+                detail={"workflow_id": workflow_id, "reason": reason},
+            )
 
 
 def check_override_payload(payload: Any) -> None:

@@ -113,10 +113,10 @@ def workers_client(settings: Settings) -> Iterator[DBOSClient]:
 def enqueuer(context: WebContext) -> Iterator[Enqueue]:
     """What puts a deal on the ``deals`` queue from this process (see the module docstring)."""
     if context.runtime is not None:
-        yield _guarded(start_on_queue_sync)
+        yield guarded_enqueue(start_on_queue_sync)
         return
     with workers_client(context.settings) as client:
-        yield _guarded(partial(enqueue_with_client, client))
+        yield guarded_enqueue(partial(enqueue_with_client, client))
 
 
 @contextmanager
@@ -164,11 +164,15 @@ def _enqueue_with_new_client(
     settings: Settings, workflow_id: str, opportunity_id: str, info: dict[str, Any]
 ) -> None:
     with workers_client(settings) as client:
-        _guarded(partial(enqueue_with_client, client))(workflow_id, opportunity_id, info)
+        guarded_enqueue(partial(enqueue_with_client, client))(workflow_id, opportunity_id, info)
 
 
-def _guarded(enqueue: Callable[[str, str, dict[str, Any]], object]) -> Enqueue:
-    """``enqueue`` with database failures reported as ``QueueUnavailableError``."""
+def guarded_enqueue(enqueue: Callable[[str, str, dict[str, Any]], object]) -> Enqueue:
+    """``enqueue`` with database failures reported as ``QueueUnavailableError``.
+
+    Why: whatever the queue's database raises can quote its URL; a person is told only that
+    nothing was queued, and the log keeps the class of the failure.
+    """
 
     def call(workflow_id: str, opportunity_id: str, info: dict[str, Any]) -> None:
         try:

@@ -21,6 +21,7 @@ from dealbridge.db.ledger_errors import InvalidTransitionError, NotInLedgerError
 from dealbridge.db.models import SyncError
 from dealbridge.errors import FAILURE_TYPES, DealbridgeError, ValidationError
 from dealbridge.sync.operator import MAX_OVERRIDE_BYTES, check_override_payload
+from dealbridge.web.api.operations import QueueUnavailableError
 from dealbridge.web.console.common import (
     DEFAULT_PER_PAGE,
     LedgerSession,
@@ -129,6 +130,8 @@ def bulk_retry(
             operator.retry_error(identifier, who.actor)
         except (NotInLedgerError, InvalidTransitionError):
             continue
+        except QueueUnavailableError:  # the rest would fail alike; this one is open again
+            return RedirectResponse(f"/errors?notice=bulk-stopped&count={queued}", status_code=303)
         queued += 1
     return RedirectResponse(f"/errors?notice=bulk-retried&count={queued}", status_code=303)
 
@@ -145,6 +148,8 @@ def retry(
         return _not_found(request, error_id)
     except InvalidTransitionError as exc:
         return _refused(request, session, error_id, who, exc, 409)
+    except QueueUnavailableError as exc:
+        return _refused(request, session, error_id, who, _not_queued(exc), 503)
     return RedirectResponse(f"/errors/{error_id}?notice=retried", status_code=303)
 
 
@@ -199,6 +204,9 @@ def edit_and_retry(
     except (ValidationError, InvalidTransitionError) as exc:
         status = 400 if isinstance(exc, ValidationError) else 409
         return _refused(request, session, error_id, who, exc, status, record_key, payload)
+    except QueueUnavailableError as exc:
+        problem = _not_queued(exc)
+        return _refused(request, session, error_id, who, problem, 503, record_key, payload)
     return RedirectResponse(f"/errors/{error_id}?notice=edited", status_code=303)
 
 
@@ -284,8 +292,22 @@ def _not_found(request: Request, error_id: int) -> Response:
     return render(request, "message.html", {"title": "Not found", "detail": detail}, 404)
 
 
+def _not_queued(exc: QueueUnavailableError) -> QueueUnavailableError:
+    """What the person reads when the queue refused: nothing was lost, and what to do."""
+    return QueueUnavailableError(
+        f"{exc.message.rstrip('.')}: nothing was queued and the error is open again. "
+        "Try again in a moment; if it keeps failing, check the workers' database."
+    )
+
+
 def _bulk_notice(code: str | None, count: int | None) -> str | None:
     if code == "bulk-retried" and count is not None:
         noun = "retry" if count == 1 else "retries"
         return f"{count} {noun} queued. Errors that were already resolved were skipped."
+    if code == "bulk-stopped" and count is not None:
+        noun = "retry" if count == 1 else "retries"
+        return (
+            f"{count} {noun} queued, then the queue could not be reached: the other selected "
+            "errors are still open. Try again in a moment."
+        )
     return notice_text(code)

@@ -32,7 +32,7 @@ from dealbridge.sync.ledger import Ledger
 from dealbridge.sync.operator import Operator, runtime_operator
 from dealbridge.sync.runtime import QUEUE_NAME
 from dealbridge.sync.triggers import enqueue_with_client
-from dealbridge.web.api.operations import workers_client
+from dealbridge.web.api.operations import guarded_enqueue, workers_client
 from dealbridge.web.console.engine_work import EngineWork, read_engine_work
 from dealbridge.web.context import web_context
 
@@ -93,7 +93,7 @@ class _WebOnlyNode:
     ledger: sessionmaker[Session]
 
     def operator(self) -> Operator:
-        return Operator(_AppLedger(self.ledger), self._enqueue)
+        return Operator(_AppLedger(self.ledger), guarded_enqueue(self._enqueue))
 
     def _enqueue(self, workflow_id: str, opportunity_id: str, info: dict[str, Any]) -> None:
         with workers_client(self.settings) as client:
@@ -120,6 +120,12 @@ class _WebOnlyNode:
             return read_engine_work(client)
 
 
+def _runtime_operator() -> Operator:
+    """The runtime's operator, its enqueue failures reported as ``QueueUnavailableError``."""
+    operator = runtime_operator()
+    return Operator(operator.ledger, guarded_enqueue(operator.enqueue))
+
+
 def _runtime_queue_depth() -> QueueDepth:
     return _counted(
         lambda: DBOS.list_queued_workflows(
@@ -144,7 +150,7 @@ def services_for(app: FastAPI) -> ConsoleServices:
         return existing
     context = app.state.dealbridge
     if context.runtime is not None:
-        services = ConsoleServices(runtime_operator, _runtime_queue_depth, read_engine_work)
+        services = ConsoleServices(_runtime_operator, _runtime_queue_depth, read_engine_work)
     else:
         node = _WebOnlyNode(context.settings, context.ledger)
         services = ConsoleServices(node.operator, node.queue_depth, node.engine_work)
