@@ -3,8 +3,9 @@
 Stored reports. Each reconciliation's JSON document is kept in the ``reconcile_reports`` table
 (``db.reconcile_reports``: the console reads ``latest_reports`` for the latest report and its
 trend), and the act itself in the audit log (action ``reconcile.report``, target ``reconcile``:
-who reconciled, and repaired, when). The audit entry still carries the document too, as the
-console's page read it there before the table existed. Items beyond ``MAX_STORED_ITEMS`` are
+who reconciled, and repaired, when), with the stored report's id, its summary and what it
+checked — not the document, which the table holds once (a report of thousands of deals in every
+audit entry bloated the log the audit page lists). Items beyond ``MAX_STORED_ITEMS`` are
 left out of the stored copies (``items_truncated`` says how many); the summary always counts
 them all. ``latest_report`` and ``report_history`` read the table back.
 
@@ -73,7 +74,12 @@ def save_report(ledger: Ledger, report: Report, actor: str) -> int:
             REPORT_ACTION,
             target_type=REPORT_TARGET,
             target_id=report.generated_at,
-            detail=stored.document,
+            detail={
+                "report_id": stored.id,
+                "summary": stored.document.get("summary"),
+                "checked": stored.document.get("checked"),
+                "window": stored.document.get("window"),
+            },
         )
         return stored.id
 

@@ -33,6 +33,12 @@ def test_a_tick_reconciles_with_the_runtime_and_keeps_the_report(synced: SyncedO
         assert (report.id, report.actor, report.findings) == (result["report_id"], ACTOR, 0)
         [entry] = audit.list_audit(session, action="reconcile.report")
         assert entry.actor == ACTOR
+        # The report lives in its table once; the audit entry points at it (regression: the
+        # whole document, items included, was copied into every audit entry).
+        assert entry.detail is not None
+        assert entry.detail["report_id"] == report.id
+        assert entry.detail["summary"] == result["summary"]
+        assert "items" not in entry.detail
 
 
 def test_the_schedule_follows_the_settings_and_can_be_turned_off(synced: SyncedOrg) -> None:
