@@ -7,6 +7,7 @@ tests check what an action asked for and what it changed in the ledger, without 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from dealbridge.db import api_calls, open_errors, runs, synced
 from dealbridge.db.session import dispose_engines, session_scope
 from dealbridge.settings import Settings
 from dealbridge.sync.ledger import Ledger
-from dealbridge.sync.operator import Operator
+from dealbridge.sync.operator import Enqueue, Operator
 from dealbridge.web import console, create_web_app
 from dealbridge.web.console.services import ConsoleServices, QueueDepth, console_services
 from tests.support.alert_receivers import FakeClock
@@ -160,19 +161,30 @@ def enqueued() -> Enqueued:
     return Enqueued()
 
 
-@pytest.fixture
-def console_app(settings: Settings, clock: FakeClock, enqueued: Enqueued) -> Iterator[FastAPI]:
-    """The console with retries recorded instead of queued on DBOS."""
+@contextmanager
+def console_with(
+    settings: Settings, clock: FakeClock, enqueue: Enqueue, depth: QueueDepth
+) -> Iterator[FastAPI]:
+    """The console whose retries go to ``enqueue`` and whose queue shows ``depth``."""
     app = create_web_app(settings, routers=console.routers, clock=clock)
     engine_ledger = Ledger(settings.resolved_database_url())
     services = ConsoleServices(
-        make_operator=lambda: Operator(engine_ledger, enqueued),
-        read_queue_depth=lambda: QueueDepth(QUEUE_DEPTH),
+        make_operator=lambda: Operator(engine_ledger, enqueue),
+        read_queue_depth=lambda: depth,
     )
     app.dependency_overrides[console_services] = lambda: services
-    yield app
-    engine_ledger.dispose()
-    dispose_engines()
+    try:
+        yield app
+    finally:
+        engine_ledger.dispose()
+        dispose_engines()
+
+
+@pytest.fixture
+def console_app(settings: Settings, clock: FakeClock, enqueued: Enqueued) -> Iterator[FastAPI]:
+    """The console with retries recorded instead of queued on DBOS."""
+    with console_with(settings, clock, enqueued, QueueDepth(QUEUE_DEPTH)) as app:
+        yield app
 
 
 @pytest.fixture

@@ -11,14 +11,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dealbridge.db import open_errors
-from dealbridge.db.session import dispose_engines, session_scope
+from dealbridge.db.session import session_scope
 from dealbridge.settings import Settings
-from dealbridge.sync.ledger import Ledger
-from dealbridge.sync.operator import Operator
-from dealbridge.web import console, create_web_app
 from dealbridge.web.api.operations import guarded_enqueue
-from dealbridge.web.console.services import ConsoleServices, QueueDepth, console_services
-from tests.integration.web.console.conftest import FAILED_CUSTOMER, Seeded, seed_ledger
+from dealbridge.web.console.services import QueueDepth
+from tests.integration.web.console.conftest import (
+    FAILED_CUSTOMER,
+    Seeded,
+    console_with,
+    seed_ledger,
+)
 from tests.integration.web.console.test_console_actions import actions, error_row, post
 from tests.integration.web.web_client import signed_in
 from tests.support.alert_receivers import FakeClock
@@ -34,16 +36,8 @@ def refuse(_workflow_id: str, _opportunity_id: str, _info: dict[str, Any]) -> No
 @pytest.fixture
 def down_app(settings: Settings, clock: FakeClock) -> Iterator[FastAPI]:
     """The console whose queue refuses every retry, guarded as the real services are."""
-    app = create_web_app(settings, routers=console.routers, clock=clock)
-    engine_ledger = Ledger(settings.resolved_database_url())
-    services = ConsoleServices(
-        make_operator=lambda: Operator(engine_ledger, guarded_enqueue(refuse)),
-        read_queue_depth=lambda: QueueDepth(None),
-    )
-    app.dependency_overrides[console_services] = lambda: services
-    yield app
-    engine_ledger.dispose()
-    dispose_engines()
+    with console_with(settings, clock, guarded_enqueue(refuse), QueueDepth(None)) as app:
+        yield app
 
 
 @pytest.fixture
