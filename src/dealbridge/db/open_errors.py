@@ -35,6 +35,12 @@ from dealbridge.errors import (
 SYSTEM_ACTOR = "system"
 AUTO_RESOLVE_NOTE = "synced on retry"
 OVERRIDE_KEYS = frozenset({"record_type", "external_id", "payload"})
+# How many retries a person (or the service) has queued for the error: the n of the next retry's
+# workflow id ``retry:<error id>:<n>``. It survives a repeat failure (``record_failure``): were it
+# reset, the next retry would reuse a finished workflow's id, DBOS would run nothing, and the
+# error would stay "retrying" for ever.
+RETRY_COUNT_KEY = "retry_count"
+CARRIED_CONTEXT_KEYS = (RETRY_COUNT_KEY,)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ def record_failure(
     _check(failure.failure_type, FAILURE_TYPES, "failure type")
     seen = ensure_aware(at or utc_now(), "at")
     facts = _facts(failure, account_id=account_id, run_id=run_id, workflow_id=workflow_id)
+    facts["context"] = {**failure.context, **_carried_context(session, opportunity_id)}
     insert = upsert_insert(session, SyncError).values(
         opportunity_id=opportunity_id,
         state="open",
@@ -131,6 +138,15 @@ def resolve_for_success(
         return None
     note = AUTO_RESOLVE_NOTE if run_id is None else f"{AUTO_RESOLVE_NOTE} (run {run_id})"
     return _resolve(session, error, SYSTEM_ACTOR, note, at)
+
+
+def _carried_context(session: Session, opportunity_id: str) -> dict[str, Any]:
+    """What the active error's context keeps through a repeat failure (``CARRIED_CONTEXT_KEYS``)."""
+    query = select(SyncError.context).where(
+        SyncError.opportunity_id == opportunity_id, SyncError.state.in_(ACTIVE_ERROR_STATES)
+    )
+    context = session.scalars(query).one_or_none() or {}
+    return {key: context[key] for key in CARRIED_CONTEXT_KEYS if key in context}
 
 
 def active_error(session: Session, opportunity_id: str) -> SyncError | None:

@@ -35,7 +35,7 @@ from dealbridge.sync.runtime import current_runtime
 from dealbridge.sync.triggers import start_on_queue_sync, trigger_info
 
 MAX_OVERRIDE_BYTES = 1_048_576
-RETRY_COUNT_KEY = "retry_count"
+RETRY_COUNT_KEY = open_errors.RETRY_COUNT_KEY
 Enqueue = Callable[[str, str, dict[str, Any]], None]
 
 

@@ -128,6 +128,34 @@ def test_retry_after_adding_the_missing_item_syncs_and_resolves(
         assert (trigger.trigger, trigger.trigger_ref) == ("retry", f"error:{invalid['error_id']}")
 
 
+def test_a_retry_that_fails_again_can_be_retried_again_and_then_syncs(
+    org: Emulators, runtime: Runtime
+) -> None:
+    # Regression: the repeat failure reset the error's retry count, so the second retry reused
+    # the first one's workflow id; DBOS ran nothing and the error stayed "retrying" for ever.
+    opportunity_id = next(
+        opp for opp, reason in org.seeded["flawed"].items() if reason == "unknown_product"
+    )
+    invalid = close_and_sync(org, opportunity_id)
+    error_id = invalid["error_id"]
+
+    first = run(retry_error(error_id, "bob"))
+    failed_again = run(wait_for_outcome(first, 90))
+    assert failed_again["status"] == "invalid", failed_again
+    assert _error(runtime, error_id).state == "open"
+    answer = httpx.post(
+        org.netsuite["control_url"] + "/seed", json={"item": [MISSING_ITEM]}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    second = run(retry_error(error_id, "bob"))
+    retried = run(wait_for_outcome(second, 90))
+
+    assert (first, second) == (f"retry:{error_id}:1", f"retry:{error_id}:2")
+    assert retried["status"] == "synced", retried
+    error = _error(runtime, error_id)
+    assert (error.state, error.resolved_by, error.occurrences) == ("resolved", "system", 2)
+
+
 def _planned_payload(runtime: Runtime, run_id: str, key: str) -> dict[str, Any]:
     with runtime.ledger.session() as session:
         stored = runs.get_run(session, run_id)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from dealbridge.db.ledger_errors import InvalidTransitionError, LedgerError, NotInLedgerError
 from dealbridge.db.open_errors import (
+    RETRY_COUNT_KEY,
     ErrorFilter,
     Failure,
     active_error,
@@ -136,6 +137,23 @@ def test_retrying_then_failing_again_reopens_the_same_error(session: Session) ->
     error = get_error(session, error_id)
     assert error is not None
     assert (error.state, error.occurrences) == ("open", 2)
+
+
+def test_a_repeat_failure_keeps_the_retry_count_and_replaces_the_rest_of_the_context(
+    session: Session,
+) -> None:
+    # Regression: the count was replaced with the new failure's context, so the next retry got
+    # the id of a finished retry workflow and never ran.
+    error_id = _fail(session)
+    error = get_error(session, error_id)
+    assert error is not None
+    error.context = {RETRY_COUNT_KEY: 2, "step": "wave_1"}
+    session.flush()
+    outage = Failure("remote_outage", "503 from NetSuite", context={"step": "plan"})
+    assert _fail(session, failure=outage, at=T0 + timedelta(minutes=5)) == error_id
+    error = get_error(session, error_id)
+    assert error is not None
+    assert error.context == {RETRY_COUNT_KEY: 2, "step": "plan"}
 
 
 def test_retrying_then_succeeding_resolves(session: Session) -> None:
