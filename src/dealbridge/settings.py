@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from dealbridge.errors import ConfigError
+from dealbridge.errors import FAILURE_TYPES, ConfigError
 
 TOML_FILE = Path("dealbridge.toml")  # optional, read from the working directory
 NetSuiteAuthMode = Literal["oauth2", "tba"]
@@ -332,6 +332,46 @@ class PollerSettings(BaseModel):
         return self
 
 
+class AutoRetrySettings(BaseModel):
+    """Errors of passing causes retried by the service (``dealbridge.sync.auto_retry``)."""
+
+    enabled: bool = Field(
+        default=True, description="Retry open errors of the classes below on a schedule"
+    )
+    classes: tuple[str, ...] = Field(
+        default=("rate_limit", "remote_outage"),
+        description="Failure classes retried without a person (an outage or a used-up "
+        "allocation passes; a refused record or broken data does not)",
+    )
+    after_minutes: int = Field(
+        default=30, ge=1, le=1440, description="Minutes an error waits after its last failure"
+    )
+    max_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=100,
+        description="Automatic retries per error before it waits for a person",
+    )
+    interval_minutes: int = Field(
+        default=10, ge=1, le=60, description="Minutes between looks for due errors; divides an hour"
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> AutoRetrySettings:
+        unknown = sorted(set(self.classes) - set(FAILURE_TYPES))
+        if unknown:
+            raise ConfigError(
+                f"auto_retry.classes has unknown failure classes {unknown}; "
+                f"expected some of {', '.join(FAILURE_TYPES)}"
+            )
+        if 60 % self.interval_minutes:
+            raise ConfigError(
+                f"auto_retry.interval_minutes={self.interval_minutes} does not divide an hour "
+                "evenly (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)"
+            )
+        return self
+
+
 class ReconcileSettings(BaseModel):
     """The service's own reconciliation (``dealbridge.sync.reconcile_schedule``, issue 7)."""
 
@@ -431,6 +471,7 @@ class Settings(BaseSettings):
     )
     poller: PollerSettings = Field(default_factory=PollerSettings)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
+    auto_retry: AutoRetrySettings = Field(default_factory=AutoRetrySettings)
 
     @model_validator(mode="before")
     @classmethod

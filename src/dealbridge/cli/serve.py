@@ -36,6 +36,7 @@ from dealbridge.cli.runtime_cli import fail, load_settings
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_PATH
 from dealbridge.listening import bind_listener, public_host
 from dealbridge.settings import Settings
+from dealbridge.sync.auto_retry import register_auto_retry_schedule
 from dealbridge.sync.poller import cron_for, start_poller
 from dealbridge.sync.reconcile_schedule import register_reconcile_schedule
 from dealbridge.sync.runtime import Runtime, describe, runtime_is_running
@@ -132,6 +133,7 @@ class Service:
             try:
                 await start_poller(self.settings.poller)
                 await register_reconcile_schedule(self.runtime, self.settings.reconcile)
+                await register_auto_retry_schedule(self.runtime, self.settings.auto_retry)
                 await register_alert_schedule(self.runtime, self.settings)
                 async with inner(app) as state:
                     self.ready.set()

@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 import dealbridge.cli.alerting  # registers the alert tick: a worker may recover one
+import dealbridge.sync.auto_retry
 import dealbridge.sync.reconcile_schedule  # noqa: F401 - a worker may recover a reconcile tick
 from dealbridge.cli.runtime_cli import error_console, load_settings, reporting
 from dealbridge.sync.runtime import Runtime, describe

@@ -40,7 +40,9 @@ OVERRIDE_KEYS = frozenset({"record_type", "external_id", "payload"})
 # reset, the next retry would reuse a finished workflow's id, DBOS would run nothing, and the
 # error would stay "retrying" for ever.
 RETRY_COUNT_KEY = "retry_count"
-CARRIED_CONTEXT_KEYS = (RETRY_COUNT_KEY,)
+# How many of those retries the service queued on its own (``sync.auto_retry``), against its cap.
+AUTO_RETRY_COUNT_KEY = "auto_retries"
+CARRIED_CONTEXT_KEYS = (RETRY_COUNT_KEY, AUTO_RETRY_COUNT_KEY)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,36 @@ def _carried_context(session: Session, opportunity_id: str) -> dict[str, Any]:
     )
     context = session.scalars(query).one_or_none() or {}
     return {key: context[key] for key in CARRIED_CONTEXT_KEYS if key in context}
+
+
+def due_for_auto_retry(
+    session: Session,
+    classes: tuple[str, ...],
+    failed_before: datetime,
+    max_attempts: int,
+    limit: int,
+) -> list[int]:
+    """Ids of the open errors the service should retry now, oldest failure first.
+
+    Due: of one of ``classes``, last failed before ``failed_before``, and retried by the service
+    fewer than ``max_attempts`` times (a person's retries do not count against that cap).
+    """
+    query = (
+        select(SyncError.id, SyncError.context)
+        .where(
+            SyncError.state == "open",
+            SyncError.failure_type.in_(classes),
+            SyncError.last_seen_at <= ensure_aware(failed_before, "failed_before"),
+        )
+        .order_by(SyncError.last_seen_at, SyncError.id)
+    )
+    due: list[int] = []
+    for error_id, context in session.execute(query):
+        if int((context or {}).get(AUTO_RETRY_COUNT_KEY, 0)) < max_attempts:
+            due.append(int(error_id))
+            if len(due) >= limit:
+                break
+    return due
 
 
 def active_error(session: Session, opportunity_id: str) -> SyncError | None:

@@ -68,11 +68,11 @@ class Operator:
             NotInLedgerError: No such error.
             InvalidTransitionError: The error is resolved.
         """
-        retry = self._prepare_retry(error_id, actor)
+        retry = self.prepare_retry(error_id, actor)
         try:
             self.enqueue(retry.workflow_id, retry.opportunity_id, retry.info)
         except BaseException as exc:
-            self._reopen(error_id, actor, retry.workflow_id, exc)
+            self.reopen(error_id, actor, retry.workflow_id, exc)
             raise
         return retry.workflow_id
 
@@ -107,11 +107,19 @@ class Operator:
             _store_override(session, error, key, payload, actor)
         return self.retry_error(error_id, actor)
 
-    def _prepare_retry(self, error_id: int, actor: str) -> Retry:
+    def prepare_retry(self, error_id: int, actor: str, *, automatic: bool = False) -> Retry:
+        """Mark the error retrying, count the retry and audit it; the caller enqueues it.
+
+        ``automatic`` counts it against the service's own cap too (``sync.auto_retry``).
+        """
         with self.ledger.session() as session:
             error = open_errors.mark_retrying(session, error_id, actor)
             count = int(error.context.get(RETRY_COUNT_KEY, 0)) + 1
-            error.context = {**error.context, RETRY_COUNT_KEY: count}
+            counts = {RETRY_COUNT_KEY: count}
+            if automatic:
+                automatic_count = int(error.context.get(open_errors.AUTO_RETRY_COUNT_KEY, 0))
+                counts[open_errors.AUTO_RETRY_COUNT_KEY] = automatic_count + 1
+            error.context = {**error.context, **counts}
             info = trigger_info(
                 "retry",
                 account_id=_account_of(session, error),
@@ -130,7 +138,7 @@ class Operator:
             )
             return Retry(workflow_id, error.opportunity_id, info)
 
-    def _reopen(self, error_id: int, actor: str, workflow_id: str, exc: BaseException) -> None:
+    def reopen(self, error_id: int, actor: str, workflow_id: str, exc: BaseException) -> None:
         """The retry could not be queued: show the error as open again, and say so in the audit.
 
         Why a second audit entry rather than removing the first: the person did ask for the

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from dealbridge.db.ledger_errors import InvalidTransitionError, LedgerError, NotInLedgerError
 from dealbridge.db.open_errors import (
+    AUTO_RETRY_COUNT_KEY,
     RETRY_COUNT_KEY,
     ErrorFilter,
     Failure,
     active_error,
     count_errors,
     counts_by_class,
+    due_for_auto_retry,
     failure_types_seen,
     get_error,
     list_errors,
@@ -301,3 +303,27 @@ class TestFailureFromError:
     )
     def test_classification(self, error: TransientError | AuthError, kind: str) -> None:
         assert Failure.from_error(error).failure_type == kind
+
+
+def test_due_for_auto_retry_picks_open_errors_of_passing_causes_once_old_enough(
+    session: Session,
+) -> None:
+    outage = Failure("remote_outage", "503 from NetSuite")
+    old_outage = _fail(session, "006OLD", failure=outage, at=T0)
+    _fail(session, "006NEW", failure=outage, at=T0 + timedelta(minutes=50))  # too recent
+    _fail(session, "006DATA", at=T0)  # a refused record: not a passing cause
+    capped = _fail(session, "006CAP", failure=outage, at=T0)
+    error = get_error(session, capped)
+    assert error is not None
+    error.context = {AUTO_RETRY_COUNT_KEY: 3}
+    retrying = _fail(session, "006RETRY", failure=outage, at=T0)
+    mark_retrying(session, retrying, actor="alice")
+    older = _fail(session, "006OLDER", failure=outage, at=T0 - timedelta(hours=1))
+    session.flush()
+    classes = ("rate_limit", "remote_outage")
+
+    due = due_for_auto_retry(session, classes, T0 + timedelta(minutes=30), 3, limit=10)
+
+    assert due == [older, old_outage]  # oldest failure first
+    assert due_for_auto_retry(session, classes, T0 + timedelta(minutes=30), 3, limit=1) == [older]
+    assert capped in due_for_auto_retry(session, classes, T0 + timedelta(minutes=30), 4, limit=10)
