@@ -52,6 +52,7 @@ from dealbridge.sync.connection_check import ConnectionStatus, check_connections
 from dealbridge.sync.poller import cron_for
 from dealbridge.sync.reaper import pending_work
 from dealbridge.sync.runtime import Runtime, current_runtime
+from dealbridge.sync.schedules import keep_schedule
 from dealbridge.web.console.connections import TARGET, TEST_ACTION, LastCheck, latest_checks
 
 WORKFLOW_NAME = "evaluate_alerts"
@@ -80,13 +81,11 @@ async def register_alert_schedule(runtime: Runtime, settings: Settings) -> None:
 
     Call after ``runtime`` has launched (it must be this process's runtime).
     """
-    if current_runtime() is not runtime:
-        raise RuntimeError("register the schedule with this process's launched runtime")
-    if alerts_active(settings):
-        await DBOS.apply_schedules_async([schedule_for(settings)])
+    active = alerts_active(settings)
+    await keep_schedule(SCHEDULE_NAME, schedule_for(settings) if active else None, runtime)
+    if active:
         _log.info("alerts_scheduled", interval_seconds=settings.alerts.interval_seconds)
     else:
-        await DBOS.delete_schedule_async(SCHEDULE_NAME)
         reason = "disabled" if not settings.alerts.enabled else "no channel configured"
         _log.info("alerts_off", reason=reason)
 

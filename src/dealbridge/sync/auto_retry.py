@@ -34,7 +34,9 @@ from dealbridge.db import open_errors
 from dealbridge.errors import DealbridgeError
 from dealbridge.settings import AutoRetrySettings
 from dealbridge.sync.operator import Operator, Retry
+from dealbridge.sync.outcome import is_engine_control
 from dealbridge.sync.runtime import Runtime, current_runtime
+from dealbridge.sync.schedules import keep_schedule
 from dealbridge.sync.triggers import start_on_queue
 
 WORKFLOW_NAME = "auto_retry_errors"
@@ -65,13 +67,9 @@ def schedule_for(settings: AutoRetrySettings) -> ScheduleInput:
 
 
 async def register_auto_retry_schedule(runtime: Runtime, settings: AutoRetrySettings) -> None:
-    """Create or update the schedule (idempotent), or delete it when ``enabled`` is off."""
-    if current_runtime() is not runtime:
-        raise RuntimeError("register the schedule with this process's launched runtime")
-    if settings.enabled and settings.classes:
-        await DBOS.apply_schedules_async([schedule_for(settings)])
-    else:
-        await DBOS.delete_schedule_async(SCHEDULE_NAME)
+    """Create or update the schedule, or delete it when ``enabled`` is off (``keep_schedule``)."""
+    active = settings.enabled and bool(settings.classes)
+    await keep_schedule(SCHEDULE_NAME, schedule_for(settings) if active else None, runtime)
 
 
 @DBOS.workflow(name=WORKFLOW_NAME)
@@ -98,6 +96,8 @@ async def retry_due_errors(scheduled_at: datetime, settings: AutoRetrySettings) 
         try:
             await start_on_queue(retry.workflow_id, retry.opportunity_id, retry.info)
         except Exception as exc:  # the queue's database: reopen it, as a person's retry is
+            if is_engine_control(exc):
+                raise
             refused.append({**entry, "error": type(exc).__name__})
             continue
         queued.append(retry.workflow_id)

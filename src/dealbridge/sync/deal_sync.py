@@ -25,7 +25,6 @@ from typing import Any
 
 import structlog
 from dbos import DBOS, StepOptions
-from dbos import error as dbos_errors
 
 from dealbridge.errors import DealbridgeError
 from dealbridge.sync import steps
@@ -34,6 +33,7 @@ from dealbridge.sync.outcome import (
     as_dealbridge_error,
     error_text,
     failure_of,
+    is_engine_control,
     run_status_of,
     violations_error,
 )
@@ -82,7 +82,7 @@ class DealSync:
         try:
             outcome = await self._sync()
         except Exception as exc:
-            if _is_engine_control(exc):
+            if is_engine_control(exc):
                 raise
             return await self._fail(as_dealbridge_error(exc))
         return outcome
@@ -155,7 +155,7 @@ class DealSync:
                 options, steps.write_back, self.run_id, write, unchanged
             )
         except Exception as exc:
-            if _is_engine_control(exc):
+            if is_engine_control(exc):
                 raise
             error = as_dealbridge_error(exc)
             _log.warning("write_back_failed", opportunity=self.opportunity_id, error=error.message)
@@ -233,10 +233,3 @@ class DealSync:
         result: dict[str, Any] = await DBOS.run_step_async(options, function, *args)
         self.timings.append({"step": options.get("name"), "ms": result.get("ms")})
         return result
-
-
-def _is_engine_control(exc: BaseException) -> bool:
-    """DBOS's own signals (cancellation, a replay mismatch) must reach DBOS, not an open error."""
-    return isinstance(exc, dbos_errors.DBOSException) and not isinstance(
-        exc, dbos_errors.DBOSMaxStepRetriesExceeded
-    )

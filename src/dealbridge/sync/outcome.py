@@ -103,3 +103,10 @@ def _operation_of(
 ) -> dict[str, Any] | None:
     candidates = operations_about(violation, operations)
     return candidates[0] if candidates else None
+
+
+def is_engine_control(exc: BaseException) -> bool:
+    """DBOS's own signals (cancellation, a replay mismatch) must reach DBOS, not an open error."""
+    return isinstance(exc, dbos_errors.DBOSException) and not isinstance(
+        exc, dbos_errors.DBOSMaxStepRetriesExceeded
+    )

@@ -42,6 +42,7 @@ from dealbridge.errors import ConfigError
 from dealbridge.settings import PollerSettings
 from dealbridge.sync.ledger import WRITE_BACK_WATERMARK
 from dealbridge.sync.runtime import current_runtime, is_retryable
+from dealbridge.sync.schedules import keep_schedule
 from dealbridge.sync.stamps import parse_salesforce_instant, salesforce_instant
 from dealbridge.sync.triggers import enqueue_deal
 
@@ -93,10 +94,7 @@ async def start_poller(settings: PollerSettings) -> None:
     Call after the runtime launched; DBOS's scheduler thread sees a new schedule within a second
     during its first minute, within 30 s later.
     """
-    if settings.enabled:
-        await DBOS.apply_schedules_async([schedule_for(settings)])
-    else:
-        await DBOS.delete_schedule_async(SCHEDULE_NAME)
+    await keep_schedule(SCHEDULE_NAME, schedule_for(settings) if settings.enabled else None)
 
 
 @DBOS.workflow(name=WORKFLOW_NAME)

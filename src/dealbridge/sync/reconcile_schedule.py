@@ -35,6 +35,7 @@ from dealbridge.sync.reconcile import reconcile
 from dealbridge.sync.reconcile_fetch import Window
 from dealbridge.sync.reconcile_ledger import save_report
 from dealbridge.sync.runtime import Runtime, current_runtime
+from dealbridge.sync.schedules import keep_schedule
 
 WORKFLOW_NAME = "reconcile_scheduled"
 SCHEDULE_NAME = "dealbridge-reconcile"
@@ -63,16 +64,9 @@ def schedule_for(settings: ReconcileSettings) -> ScheduleInput:
 
 
 async def register_reconcile_schedule(runtime: Runtime, settings: ReconcileSettings) -> None:
-    """Create or update the schedule (idempotent), or delete it when ``enabled`` is off.
-
-    Call after ``runtime`` has launched (it must be this process's runtime).
-    """
-    if current_runtime() is not runtime:
-        raise RuntimeError("register the schedule with this process's launched runtime")
-    if settings.enabled:
-        await DBOS.apply_schedules_async([schedule_for(settings)])
-    else:
-        await DBOS.delete_schedule_async(SCHEDULE_NAME)
+    """Create or update the schedule, or delete it when ``enabled`` is off (``keep_schedule``)."""
+    schedule = schedule_for(settings) if settings.enabled else None
+    await keep_schedule(SCHEDULE_NAME, schedule, runtime)
 
 
 @DBOS.workflow(name=WORKFLOW_NAME)

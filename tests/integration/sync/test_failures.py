@@ -101,18 +101,26 @@ def test_a_refused_record_opens_an_error_then_edit_and_retry_syncs_it(
     assert actions == {"error.edit", "error.retry"}
 
 
-def test_retry_after_adding_the_missing_item_syncs_and_resolves(
-    org: Emulators, runtime: Runtime
-) -> None:
-    opportunity_id = next(
-        opp for opp, reason in org.seeded["flawed"].items() if reason == "unknown_product"
-    )
-    invalid = close_and_sync(org, opportunity_id)
-    assert invalid["status"] == "invalid"
+def _deal_with_an_unknown_product(org: Emulators) -> str:
+    """A seeded deal whose quote sells an item NetSuite does not have (a validation error)."""
+    return next(opp for opp, why in org.seeded["flawed"].items() if why == "unknown_product")
+
+
+def _add_the_missing_item(org: Emulators) -> None:
+    """The fix a person makes in NetSuite's item master for that deal."""
     answer = httpx.post(
         org.netsuite["control_url"] + "/seed", json={"item": [MISSING_ITEM]}, timeout=30
     )
     assert answer.status_code == 200, answer.text
+
+
+def test_retry_after_adding_the_missing_item_syncs_and_resolves(
+    org: Emulators, runtime: Runtime
+) -> None:
+    opportunity_id = _deal_with_an_unknown_product(org)
+    invalid = close_and_sync(org, opportunity_id)
+    assert invalid["status"] == "invalid"
+    _add_the_missing_item(org)
 
     workflow_id = run(retry_error(invalid["error_id"], "bob"))
     assert _error(runtime, invalid["error_id"]).state == "retrying"
@@ -133,9 +141,7 @@ def test_a_retry_that_fails_again_can_be_retried_again_and_then_syncs(
 ) -> None:
     # Regression: the repeat failure reset the error's retry count, so the second retry reused
     # the first one's workflow id; DBOS ran nothing and the error stayed "retrying" for ever.
-    opportunity_id = next(
-        opp for opp, reason in org.seeded["flawed"].items() if reason == "unknown_product"
-    )
+    opportunity_id = _deal_with_an_unknown_product(org)
     invalid = close_and_sync(org, opportunity_id)
     error_id = invalid["error_id"]
 
@@ -143,10 +149,7 @@ def test_a_retry_that_fails_again_can_be_retried_again_and_then_syncs(
     failed_again = run(wait_for_outcome(first, 90))
     assert failed_again["status"] == "invalid", failed_again
     assert _error(runtime, error_id).state == "open"
-    answer = httpx.post(
-        org.netsuite["control_url"] + "/seed", json={"item": [MISSING_ITEM]}, timeout=30
-    )
-    assert answer.status_code == 200, answer.text
+    _add_the_missing_item(org)
     second = run(retry_error(error_id, "bob"))
     retried = run(wait_for_outcome(second, 90))
 

@@ -6,15 +6,9 @@ stores must be exactly what the separate methods stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from dealbridge.core.calls import CallRecord
 from dealbridge.core.records import RecordKey
 from dealbridge.db import api_calls, open_errors, runs, synced
-from dealbridge.db.migrate import upgrade
 from dealbridge.db.open_errors import Failure
 from dealbridge.db.synced import SyncedWrite
 from dealbridge.sync.ledger import Ledger, RunFinish, SyncedState
@@ -22,15 +16,6 @@ from dealbridge.sync.ledger import Ledger, RunFinish, SyncedState
 STAMP = "2026-03-01T10:00:00.000Z"
 TRIGGER = {"kind": "poller", "account_id": "001A", "system_modstamp": STAMP}
 CALL = CallRecord("netsuite", "PUT", "/record/v1/customer/eid:SFACC-1", 204, 3.0)
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    upgrade(url)
-    opened = Ledger(url)
-    yield opened
-    opened.dispose()
 
 
 def stored_calls(ledger: Ledger, run_id: str) -> list[tuple[str, str]]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dealbridge.db import audit, open_errors
-from dealbridge.db.migrate import upgrade
 from dealbridge.errors import DealbridgeError
 from dealbridge.sync.ledger import Ledger
 from dealbridge.sync.operator import Operator
@@ -18,15 +15,6 @@ from tests.integration.web.api_support import seed_ledger
 
 class QueueDownError(DealbridgeError):
     """What an enqueue raises when the workers' queue cannot be reached."""
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    upgrade(url)
-    opened = Ledger(url)
-    yield opened
-    opened.dispose()
 
 
 def _audit_of(ledger: Ledger, error_id: int) -> list[tuple[str, str, dict[str, Any] | None]]:
