@@ -76,7 +76,12 @@ def test_repair_rewrites_missing_and_drifted_records_and_leaves_duplicates_to_a_
 
     outcomes = synced.repair(damaged)
 
-    assert {outcome.status for outcome in outcomes.values()} == {"synced"}
+    # Each repaired deal synced — or found, when it ran after a deal of the same account that
+    # rewrote their shared customer, nothing left to write ("unchanged"); none failed. What the
+    # repair restored is proven by the next reconciliation.
+    statuses = [outcome.status for outcome in outcomes.values()]
+    assert "synced" in statuses
+    assert set(statuses) <= {"synced", "unchanged"}, statuses
     assert synced.reconcile().report.summary() == only(duplicate=1)
     run(_delete(synced, "customer", copy_id))  # the person merges the duplicate away
     assert synced.reconcile().report.summary() == NOTHING
