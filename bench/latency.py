@@ -2,17 +2,20 @@
 
 A deal cannot finish sooner than its longest chain of dependent remote calls: the Salesforce
 reads of the deal graph, the NetSuite lookups (one round: the tables are read in parallel, and
-only when the cache is cold), one round per wave of independent upserts that wrote something
-(each wave needs the internal ids of the one before), and the Salesforce write-back. The
-**critical path** of a deal is that chain, counted from the calls its run really made (the
-ledger's call log) and the plan's waves, times the emulators' configured latencies::
+only when the cache is cold), the longest chain of upserts through the plan's dependencies (a
+record is sent once the records it refers to are written; a record found unchanged costs no call
+but still waits for what it refers to, as its body holds their ids), and the Salesforce
+write-back. The **critical path** of a deal is that chain, counted from the calls its run really
+made (the ledger's call log) and the plan's dependencies, times the emulators' configured
+latencies::
 
-    critical = salesforce calls x sf_latency + (lookup round + waves written) x ns_latency
+    critical = salesforce calls x sf_latency + (lookup round + chained writes) x ns_latency
 
 ``ratio`` = median over deals of (end-to-end latency ÷ critical path); target ≤ 1.1. With jitter
-a wave of n parallel calls lasts as long as its slowest, on average ``low + (high - low) x n /
-(n + 1)`` rather than the mean latency, so a jitter-aware path (``critical_path_jitter_ms``, a
-little longer) and the ratio to it are reported alongside.
+each call's latency is drawn from ``latency ± jitter``: a round of parallel lookups lasts as long
+as its slowest call, and the longest chain of upserts is the longest of several random sums. A
+jitter-aware path (``critical_path_jitter_ms``, its expectation estimated by sampling the same
+dependency graph) and the ratio to it are reported alongside.
 
 End-to-end is measured from the answer to the PATCH that closes the deal (Salesforce REST API;
 the emulator changes the record after its latency, just before answering) to the run's
@@ -28,8 +31,9 @@ Run: ``.venv/bin/python -m bench.latency`` (``--deals 10`` for a quick run).
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,38 +49,84 @@ RECORD_PREFIX = "/record/v1/"
 WRITES = frozenset({"PUT", "PATCH", "POST", "DELETE"})
 
 
+Dependencies = dict[str, tuple[str, ...]]
+"""Record key → the keys its payload refers to, dependencies first (the plan's order)."""
+
+JITTER_SAMPLES = 2000
+
+
 @dataclass(frozen=True)
 class Chain:
     """The longest chain of dependent calls of one run.
 
-    ``round_sizes`` are the calls of each NetSuite round on the chain (the lookup round first,
-    then each wave that wrote), for the jitter-aware bound.
+    ``written`` are the records the run sent; with the plan's dependencies they give the chain of
+    upserts, and its expected length under jitter.
     """
 
     salesforce_calls: int
-    lookup_rounds: int
-    write_waves: int
-    round_sizes: tuple[int, ...] = ()
+    lookup_calls: int
+    chained_writes: int
+    written: frozenset[str] = frozenset()
+
+    @property
+    def lookup_rounds(self) -> int:
+        """The lookups are read in parallel: one round, when there are any."""
+        return min(self.lookup_calls, 1)
 
     def milliseconds(self, sf_latency_ms: float, ns_latency_ms: float) -> float:
         """The chain's duration at the configured (mean) latencies: issue 8's critical path."""
-        netsuite_rounds = self.lookup_rounds + self.write_waves
+        netsuite_rounds = self.lookup_rounds + self.chained_writes
         return self.salesforce_calls * sf_latency_ms + netsuite_rounds * ns_latency_ms
 
-    def expected_milliseconds(self, sf_ms: float, ns_ms: float, jitter: float) -> float:
-        """The same chain when each NetSuite round waits for its slowest call (jitter)."""
-        rounds = sum(expected_slowest(n, ns_ms, jitter) for n in self.round_sizes)
-        return self.salesforce_calls * sf_ms + rounds
+    def expected_milliseconds(
+        self, dependencies: Dependencies, sf_ms: float, ns_ms: float, jitter: float
+    ) -> float:
+        """The same chain when every NetSuite call's latency is drawn from ``ns_ms ± jitter``."""
+        lookups = expected_slowest(self.lookup_calls, ns_ms, jitter) if self.lookup_calls else 0
+        writes = expected_longest_chain(dependencies, self.written, ns_ms, jitter)
+        return self.salesforce_calls * sf_ms + lookups + writes
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the result document: counts, not the written records themselves."""
+        return {
+            "salesforce_calls": self.salesforce_calls,
+            "lookup_calls": self.lookup_calls,
+            "chained_writes": self.chained_writes,
+            "written": len(self.written),
+        }
 
 
 def expected_slowest(calls: int, latency_ms: float, jitter: float) -> float:
     """Expected maximum of ``calls`` latencies drawn uniformly from ``latency ± jitter``.
 
-    A wave of parallel upserts ends with its slowest call; the maximum of n uniform draws on
+    A round of parallel calls ends with its slowest; the maximum of n uniform draws on
     [low, high] has the mean low + (high - low) x n / (n + 1).
     """
     low, high = latency_ms * (1 - jitter), latency_ms * (1 + jitter)
     return low + (high - low) * calls / (calls + 1)
+
+
+def longest_chain(dependencies: Dependencies, cost: Mapping[str, float]) -> float:
+    """The costliest path through the dependencies; a record missing from ``cost`` costs 0."""
+    finish: dict[str, float] = {}
+    for key, needs in dependencies.items():
+        start = max((finish[need] for need in needs if need in finish), default=0.0)
+        finish[key] = start + cost.get(key, 0.0)
+    return max(finish.values(), default=0.0)
+
+
+def expected_longest_chain(
+    dependencies: Dependencies, written: frozenset[str], latency_ms: float, jitter: float
+) -> float:
+    """Mean of ``longest_chain`` over draws of each written record's latency (seeded)."""
+    if not written:
+        return 0.0
+    draw = random.Random(JITTER_SAMPLES).uniform
+    low, high = latency_ms * (1 - jitter), latency_ms * (1 + jitter)
+    total = 0.0
+    for _ in range(JITTER_SAMPLES):
+        total += longest_chain(dependencies, {key: draw(low, high) for key in written})
+    return total / JITTER_SAMPLES
 
 
 def record_key(method: str, path: str) -> str | None:
@@ -89,12 +139,12 @@ def record_key(method: str, path: str) -> str | None:
     )
 
 
-def critical_chain(waves: list[set[str]], calls: Iterable[tuple[str, str, str]]) -> Chain:
-    """The chain of a run from its plan's waves (record keys) and its ``(system, method, path)``.
+def critical_chain(dependencies: Dependencies, calls: Iterable[tuple[str, str, str]]) -> Chain:
+    """The chain of a run from its plan's dependencies and its ``(system, method, path)``.
 
     Salesforce calls are sequential in the workflow (graph reads, then the write-back); lookups
-    are one parallel round; a wave counts when at least one of its records was written. Token
-    requests are left out: the warm-up deal takes them, and they are cached for an hour.
+    are one parallel round. Token requests are left out: the warm-up deal takes them, and they
+    are cached for an hour.
     """
     salesforce, lookups, written = 0, 0, set()
     for system, method, path in calls:
@@ -106,16 +156,19 @@ def critical_chain(waves: list[set[str]], calls: Iterable[tuple[str, str, str]])
             lookups += 1
         elif key := record_key(method, path):
             written.add(key)
-    sizes = [len(wave & written) for wave in waves if wave & written]
-    rounds = ([lookups] if lookups else []) + sizes
-    return Chain(salesforce, min(lookups, 1), len(sizes), tuple(rounds))
+    chained = longest_chain(dependencies, dict.fromkeys(written, 1.0))
+    return Chain(salesforce, lookups, round(chained), frozenset(written))
 
 
-def wave_keys(plan: dict[str, Any] | None) -> list[set[str]]:
-    """The plan's waves as sets of ``"<type>/<external id>"``."""
+def plan_dependencies(plan: dict[str, Any] | None) -> Dependencies:
+    """The plan's records with the records each refers to, dependencies first."""
     if not plan:
-        return []
-    return [{f"{e['type']}/{e['external_id']}" for e in wave} for wave in waves_of(plan)]
+        return {}
+    return {
+        f"{entry['type']}/{entry['external_id']}": tuple(entry.get("depends_on", []))
+        for wave in waves_of(plan)
+        for entry in wave
+    }
 
 
 def measure(rig: Stack, deals: list[str], timeout: float) -> list[tuple[float, LedgerRun]]:
@@ -136,7 +189,8 @@ def deal_sample(
     """One deal's end-to-end latency, its split, and its critical path."""
     assert run.finished_at is not None
     calls = [(c.system, c.method, c.path) for c in rig.calls([run.id])]
-    chain = critical_chain(wave_keys(run.plan), calls)
+    dependencies = plan_dependencies(run.plan)
+    chain = critical_chain(dependencies, calls)
     end_to_end = (run.finished_at.timestamp() - started) * 1000
     steps = sum(float(step.get("ms") or 0) for step in run.step_timings)
     delivery = (run.received_at.timestamp() - started) * 1000
@@ -152,9 +206,9 @@ def deal_sample(
         "step_ms": {str(s.get("step")): float(s.get("ms") or 0) for s in run.step_timings},
         "critical_path_ms": round(critical, 1),
         "critical_path_jitter_ms": round(
-            chain.expected_milliseconds(sf_ms, ns_ms, options.jitter), 1
+            chain.expected_milliseconds(dependencies, sf_ms, ns_ms, options.jitter), 1
         ),
-        "chain": {**chain.__dict__, "round_sizes": list(chain.round_sizes)},
+        "chain": chain.as_dict(),
         "ratio": round(end_to_end / critical, 3) if critical else None,
     }
 

@@ -128,8 +128,9 @@ class SyncPlan:
     def waves(self) -> list[list[Operation]]:
         """Operations grouped so that each group depends only on earlier groups.
 
-        Operations of one wave are independent and may run in parallel; the engine checkpoints
-        once per wave rather than once per call.
+        Operations of one wave are independent of each other. The engine sends the plan in this
+        order (dependencies first) and checks it for cycles here; deals planned before it wrote
+        in dependency order checkpoint once per wave.
         """
         done: set[RecordKey] = set()
         pending = list(self.operations)

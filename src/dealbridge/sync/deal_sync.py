@@ -1,10 +1,15 @@
 """``sync_deal``: one won opportunity into NetSuite, durably, exactly once.
 
 Steps, in order (names are part of ``ENGINE_VERSION``'s contract): ``start_run`` → ``extract`` →
-``plan`` → ``wave_1`` … ``wave_n`` → ``write_back`` → ``finish_run``; on failure ``record_failure``
-comes before the write-back. Remote steps retry retryable errors with exponential backoff for
-about 17 minutes (``sync.step_*`` settings), so a NetSuite or Salesforce outage makes deals wait
-and land afterwards.
+``plan`` → ``upserts`` → ``write_back`` → ``finish_run``; on failure ``record_failure`` comes
+before the write-back. ``upserts`` sends each record once the records it refers to are written
+(``sync.upserts``). Deals planned by the previous release, whose plan checkpoint has no
+``upsert_layout``, run ``wave_1`` … ``wave_n`` instead, one step per wave as they began: their
+checkpoints replay unchanged, so the upgrade needs no new ``ENGINE_VERSION``.
+
+Remote steps retry retryable errors with exponential backoff for about 17 minutes
+(``sync.step_*`` settings), so a NetSuite or Salesforce outage makes deals wait and land
+afterwards.
 
 The workflow never raises for an expected failure: data that breaks the flow's rules, a refusal by
 NetSuite, credentials, an outage that outlived the retries, even an unexpected exception inside a
@@ -39,6 +44,7 @@ from dealbridge.sync.outcome import (
 )
 from dealbridge.sync.plan_data import record_keys, waves_of
 from dealbridge.sync.runtime import current_runtime
+from dealbridge.sync.steps import DEPENDENCY_ORDER, UPSERT_LAYOUT_KEY
 from dealbridge.sync.write_back import FAILED, SYNCED
 
 WORKFLOW_NAME = "sync_deal"
@@ -103,12 +109,30 @@ class DealSync:
         if not planned["ok"]:
             assert self.document is not None  # noqa: S101 - a triggered plan has a document
             raise violations_error(self.document["violations"], self.document["operations"])
-        await self._waves()
+        if planned.get(UPSERT_LAYOUT_KEY) == DEPENDENCY_ORDER:
+            await self._upserts()
+        else:
+            await self._waves()
         status = "synced" if self.written else "unchanged"
         write_back = await self._write_back(self._success_write(), unchanged=not self.written)
         return await self._finish(status, write_back=write_back)
 
+    async def _upserts(self) -> None:
+        runtime = current_runtime()
+        assert self.document is not None  # noqa: S101 - called after a plan
+        ordered = [entry for wave in waves_of(self.document) for entry in wave]
+        result = await self._step(
+            runtime.remote_step("upserts"),
+            steps.upserts,
+            self.run_id,
+            self.opportunity_id,
+            ordered,
+            self.document["flow"],
+        )
+        self._took(result)
+
     async def _waves(self) -> None:
+        """The previous release's layout, for deals it planned (see the module docstring)."""
         runtime = current_runtime()
         assert self.document is not None  # noqa: S101 - called after a plan
         flow = self.document["flow"]
@@ -122,9 +146,12 @@ class DealSync:
                 dict(self.ids),
                 flow,
             )
-            self.ids.update(result["ids"])
-            self.written += len(result["written"])
-            self.unchanged += len(result["unchanged"])
+            self._took(result)
+
+    def _took(self, result: dict[str, Any]) -> None:
+        self.ids.update(result["ids"])
+        self.written += len(result["written"])
+        self.unchanged += len(result["unchanged"])
 
     async def _fail(self, error: DealbridgeError) -> dict[str, Any]:
         runtime = current_runtime()

@@ -10,7 +10,7 @@ record, with the plan that run made (stored with the run as its plan document):
   is ``mapping.diff.diff_record`` with the old payload in the place of NetSuite's record; records
   of the same plan are compared by key, so no NetSuite id is needed.
 - ``write`` — what the workflow would do now: ``skip`` when the ledger holds the hash of the
-  very body the workflow would send (``waves.prepare``: create-only fields left out of a record
+  very body the workflow would send (``upserts.prepare``: create-only fields left out of a record
   it holds, resolved with the NetSuite ids the ledger knows), else ``write``.
 
 ``enqueue_replay`` then runs the deal through the normal workflow (trigger ``replay``) under a
@@ -42,7 +42,7 @@ from dealbridge.sync.plan_data import plan_from_document
 from dealbridge.sync.reconcile import Enqueue
 from dealbridge.sync.stamps import salesforce_instant
 from dealbridge.sync.triggers import trigger_info
-from dealbridge.sync.waves import is_unchanged, prepare
+from dealbridge.sync.upserts import is_unchanged, prepare
 
 TRIGGER = "replay"
 Action = Literal["create", "update", "unchanged", "removed"]
@@ -205,7 +205,7 @@ def compare_plans(
 def ledger_hashes(ledger: Ledger, plan: SyncPlan) -> dict[RecordKey, Decision]:
     """``"skip"`` for each record the workflow would find unchanged now, else ``"write"``.
 
-    Decided as the workflow's wave decides it (``waves.prepare`` and ``waves.is_unchanged``):
+    Decided as the workflow decides it (``upserts.prepare`` and ``upserts.is_unchanged``):
     the hash of the body it would send — without create-only fields for a record the ledger
     holds, or a pending override as written — against the ledger's.
     """

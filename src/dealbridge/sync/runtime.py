@@ -24,8 +24,10 @@ would let another process recover deals still running here.
 its own version, and its default version is a hash of the source, which would strand every
 in-flight deal after any upgrade (contracts/dbos.md §8.1). Bump it only when a change makes
 checkpoints of running workflows unreadable or misplaced: steps added, removed, renamed or
-reordered in ``sync_deal``, or a step's output shape changed. Keep one worker of the old version
-until its ``PENDING`` workflows drain.
+reordered in ``sync_deal``, or a step's output shape changed — unless the workflow itself tells
+old checkpoints from new ones and replays each as it was written (as the plan's
+``upsert_layout`` does for the ``upserts`` step). Keep one worker of the old version until its
+``PENDING`` workflows drain.
 
 Async callers (a FastAPI lifespan) use ``launch_async``/``shutdown_async``: they run the blocking
 calls in a thread, so DBOS adopts no request loop and runs dequeued deals on its own loop, and

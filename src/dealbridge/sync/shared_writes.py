@@ -10,11 +10,12 @@ So a process remembers, per event loop, the writes it has in flight, by record a
 deal about to send a body another deal is sending waits for that write and takes its internal
 id; a different body of the record is sent as usual (two versions in flight at once behave as
 they would without this module: the later answer wins in NetSuite). A failed write is not
-shared: the waiting deal sends its own. A write is forgotten as soon as the ledger has recorded
-it: from then on the ledger says whether a record is unchanged, and a record the ledger no
-longer vouches for (reconciliation's repair forgets the rows of records it found missing or
-drifted) is written again. Across processes nothing is shared; the upsert stays correct either
-way.
+shared: the waiting deal sends its own. The id is handed out as soon as NetSuite answers (a deal
+claiming the write before the writer's ledger transaction takes it too), and the write is
+forgotten once the ledger has recorded it: from then on the ledger says whether a record is
+unchanged, and a record the ledger no longer vouches for (reconciliation's repair forgets the
+rows of records it found missing or drifted) is written again. Across processes nothing is
+shared; the upsert stays correct either way.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ class SharedWrites:
     def claim(self, key: RecordKey, hash_: str) -> asyncio.Future[str] | None:
         """Another deal's write of this very body in flight, or ``None`` after claiming it here.
 
-        The claimant must call ``finished`` (once the write is recorded in the ledger) or
-        ``failed`` for ``key``.
+        The claimant must call ``sent`` then ``recorded`` (once the ledger holds the write), or
+        ``failed``, for ``key``.
         """
         current = self._writes.get((key, hash_))
         if current is not None:
@@ -44,11 +45,26 @@ class SharedWrites:
         self._writes[(key, hash_)] = asyncio.get_running_loop().create_future()
         return None
 
-    def finished(self, key: RecordKey, hash_: str, netsuite_id: str) -> None:
-        """The claimed write is recorded in the ledger: waiting deals take its id."""
-        current = self._writes.pop((key, hash_), None)
+    def sent(self, key: RecordKey, hash_: str, netsuite_id: str) -> None:
+        """The claimed write succeeded: its waiters take the id now.
+
+        So does any deal claiming it until ``recorded``: none waits for the writer's ledger
+        transaction, which may come at the end of the writer's step.
+        """
+        current = self._writes.get((key, hash_))
         if current is not None and not current.done():
             current.set_result(netsuite_id)
+
+    def recorded(self, key: RecordKey, hash_: str) -> None:
+        """The ledger holds the write now (or its transaction ended): the ledger decides again.
+
+        A write still unanswered here (its sender was cancelled) tells its waiters to send
+        their own, so none is left waiting.
+        """
+        current = self._writes.pop((key, hash_), None)
+        if current is not None and not current.done():
+            current.set_exception(_WriteNotShared())
+            current.exception()  # retrieved here; waiters handle their own
 
     def failed(self, key: RecordKey, hash_: str) -> None:
         """The claimed write failed: waiting deals send their own."""

@@ -30,10 +30,14 @@ from dealbridge.sync.overrides import blocking, operation_keys, waive_overridden
 from dealbridge.sync.plan_data import plan_document
 from dealbridge.sync.runtime import current_runtime
 from dealbridge.sync.stamps import salesforce_instant
-from dealbridge.sync.waves import WaveContext, execute_wave
+from dealbridge.sync.upserts import UpsertContext, execute_operations
 from dealbridge.sync.write_back import WriteBack, stamp_of, subrequests
 
 T = TypeVar("T")
+# The plan's checkpoint says how its upserts run: one ``upserts`` step in dependency order. A
+# checkpoint without it was written by the previous release, whose deals go on wave by wave.
+UPSERT_LAYOUT_KEY = "upsert_layout"
+DEPENDENCY_ORDER = "dependency_order"
 AUTOMATIC_TRIGGERS = frozenset({"outbound_message", "poller"})
 
 
@@ -105,7 +109,20 @@ async def plan(run_id: str, graph: dict[str, Any], fresh_lookups: bool) -> dict[
         edited = [key for key, state in states.items() if state.override is not None]
         document = waive_overridden(document, edited)
     ok = not blocking(document["violations"])
-    return {"triggered": True, "ok": ok, "plan": document, "ms": _ms(started)}
+    return {
+        "triggered": True,
+        "ok": ok,
+        "plan": document,
+        UPSERT_LAYOUT_KEY: DEPENDENCY_ORDER,
+        "ms": _ms(started),
+    }
+
+
+async def upserts(
+    run_id: str, opportunity_id: str, entries: list[dict[str, Any]], flow: str
+) -> dict[str, Any]:
+    """Every upsert of the plan, each sent once its dependencies are written (``upserts``)."""
+    return await _upsert_step(run_id, opportunity_id, entries, {}, flow)
 
 
 async def wave(
@@ -115,14 +132,29 @@ async def wave(
     known_ids: dict[str, str],
     flow: str,
 ) -> dict[str, Any]:
-    """One wave's upserts (``waves.execute_wave``); ids of every operation of the wave."""
+    """One wave of a deal planned under the previous layout (``deal_sync``).
+
+    The ids of earlier waves come from their checkpoints.
+    """
+    return await _upsert_step(run_id, opportunity_id, entries, known_ids, flow)
+
+
+async def _upsert_step(
+    run_id: str,
+    opportunity_id: str,
+    entries: list[dict[str, Any]],
+    known_ids: dict[str, str],
+    flow: str,
+) -> dict[str, Any]:
     runtime = current_runtime()
     started = time.perf_counter()
 
     async def execute(calls: list[CallRecord]) -> dict[str, Any]:
         clients = await runtime.loop_clients()
-        context = WaveContext(clients.netsuite, runtime.ledger, run_id, opportunity_id, flow, calls)
-        return await execute_wave(entries, known_ids, context)
+        context = UpsertContext(
+            clients.netsuite, runtime.ledger, run_id, opportunity_id, flow, calls
+        )
+        return await execute_operations(entries, known_ids, context)
 
     result = await _recording_calls(run_id, execute)
     return {**result, "ms": _ms(started)}

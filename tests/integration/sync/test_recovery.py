@@ -1,4 +1,4 @@
-"""A worker killed with SIGKILL in the middle of a wave: the deal finishes, nothing is doubled."""
+"""A worker killed with SIGKILL in the middle of its upserts: the deal finishes, nothing doubled."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _writes(org: Emulators) -> int:
     return int(org.netsuite_control.stats()["by_status"].get("204", 0))
 
 
-def test_a_deal_interrupted_mid_wave_finishes_after_restart_without_duplicates(
+def test_a_deal_interrupted_mid_upserts_finishes_after_restart_without_duplicates(
     org: Emulators, tmp_path: Path
 ) -> None:
     DBOS.destroy()

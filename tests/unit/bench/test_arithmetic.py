@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 from bench.economy import classify, minimum_netsuite_writes
-from bench.latency import Chain, critical_chain, expected_slowest, record_key, wave_keys
+from bench.latency import (
+    Chain,
+    critical_chain,
+    expected_longest_chain,
+    expected_slowest,
+    longest_chain,
+    plan_dependencies,
+    record_key,
+)
 from bench.scaling import efficiency
 from bench.throughput import ideal_deals_per_second, steady_rate
 
@@ -88,17 +96,28 @@ def test_record_key_is_none_for_anything_else(method: str, path: str) -> None:
     assert record_key(method, path) is None
 
 
-def test_waves_follow_the_plan_dependencies() -> None:
-    waves = wave_keys(plan(CUSTOMER, CONTACT, PLAN, SUBSCRIPTION))
-    assert waves == [
-        {"customer/SFACC-1", "subscriptionPlan/SFPLAN-1"},
-        {"contact/SFCON-1", "subscription/SFSUB-1"},
-    ]
-    assert wave_keys(None) == []
+def test_dependencies_come_from_the_plan_dependencies_first() -> None:
+    dependencies = plan_dependencies(plan(SUBSCRIPTION, CONTACT, CUSTOMER, PLAN))
+    assert dependencies == {
+        "customer/SFACC-1": (),
+        "subscriptionPlan/SFPLAN-1": (),
+        "contact/SFCON-1": ("customer/SFACC-1",),
+        "subscription/SFSUB-1": ("customer/SFACC-1", "subscriptionPlan/SFPLAN-1"),
+    }
+    assert plan_dependencies(None) == {}
 
 
-def test_critical_chain_counts_salesforce_calls_one_lookup_round_and_written_waves() -> None:
-    waves = [{"customer/SFACC-1", "subscriptionPlan/SFPLAN-1"}, {"contact/SFCON-1"}, {"x/y"}]
+CHAIN_OF_FOUR: dict[str, tuple[str, ...]] = {
+    "customer/SFACC-1": (),
+    "subscriptionPlan/SFPLAN-1": (),
+    "contact/SFCON-1": ("customer/SFACC-1",),
+    "priceBook/SFPB-1": ("subscriptionPlan/SFPLAN-1",),
+    "subscription/SFSUB-1": ("customer/SFACC-1", "priceBook/SFPB-1"),
+    "customrecord_cpq_package/SFPKG-1": ("subscription/SFSUB-1",),
+}
+
+
+def test_critical_chain_counts_salesforce_calls_one_lookup_round_and_chained_writes() -> None:
     calls = [
         ("salesforce", "POST", "/services/oauth2/token"),  # auth: not on the chain
         ("salesforce", "GET", f"{SF}/query?q=opportunity"),
@@ -107,19 +126,24 @@ def test_critical_chain_counts_salesforce_calls_one_lookup_round_and_written_wav
         ("netsuite", "POST", f"{NS}/query/v1/suiteql?limit=1000&offset=0"),
         ("netsuite", "POST", f"{NS}/query/v1/suiteql?limit=1000&offset=0"),
         ("netsuite", "PUT", f"{NS}/record/v1/customer/eid:SFACC-1"),
-        ("netsuite", "PUT", f"{NS}/record/v1/subscriptionPlan/eid:SFPLAN-1"),
+        ("netsuite", "PUT", f"{NS}/record/v1/subscription/eid:SFSUB-1"),
         ("netsuite", "PUT", f"{NS}/record/v1/contact/eid:SFCON-1"),
         ("salesforce", "POST", f"{SF}/composite"),
     ]
-    chain = critical_chain(waves, calls)
-    assert chain == Chain(salesforce_calls=3, lookup_rounds=1, write_waves=2, round_sizes=(2, 2, 1))
-    # 3 x 100 ms on Salesforce + (1 lookup round + 2 waves) x 200 ms on NetSuite
+    chain = critical_chain(CHAIN_OF_FOUR, calls)
+    written = frozenset({"customer/SFACC-1", "subscription/SFSUB-1", "contact/SFCON-1"})
+    assert chain == Chain(salesforce_calls=3, lookup_calls=2, chained_writes=2, written=written)
+    # 3 x 100 ms on Salesforce + (1 lookup round + customer → subscription) x 200 ms on NetSuite
     assert chain.milliseconds(100, 200) == pytest.approx(900)
 
 
-def test_an_unchanged_wave_is_not_on_the_chain() -> None:
-    chain = critical_chain([{"customer/SFACC-1"}, {"contact/SFCON-1"}], [])
-    assert chain == Chain(0, 0, 0)
+def test_an_unchanged_record_costs_no_call_but_passes_on_what_it_waited_for() -> None:
+    # plan → (book unchanged) → subscription → package: three calls in a row
+    cost = {"subscriptionPlan/SFPLAN-1": 1.0, "subscription/SFSUB-1": 1.0}
+    cost["customrecord_cpq_package/SFPKG-1"] = 1.0
+    assert longest_chain(CHAIN_OF_FOUR, cost) == 3
+    assert longest_chain(CHAIN_OF_FOUR, {}) == 0
+    assert critical_chain(CHAIN_OF_FOUR, []) == Chain(0, 0, 0)
 
 
 def test_a_round_waits_for_its_slowest_call() -> None:
@@ -129,9 +153,25 @@ def test_a_round_waits_for_its_slowest_call() -> None:
     assert expected_slowest(5, 200, 0) == pytest.approx(200)
 
 
-def test_jitter_aware_path_adds_the_slowest_call_of_each_round() -> None:
-    chain = Chain(salesforce_calls=3, lookup_rounds=0, write_waves=2, round_sizes=(1, 9))
-    assert chain.expected_milliseconds(100, 200, 0.2) == pytest.approx(300 + 200 + 232)
+def test_a_single_chain_of_calls_averages_its_jitter_out() -> None:
+    written = frozenset({"subscriptionPlan/SFPLAN-1", "priceBook/SFPB-1"})
+    assert expected_longest_chain(CHAIN_OF_FOUR, written, 200, 0.2) == pytest.approx(400, rel=0.01)
+    assert expected_longest_chain(CHAIN_OF_FOUR, written, 200, 0) == pytest.approx(400)
+
+
+def test_parallel_chains_last_as_long_as_the_longest_on_average() -> None:
+    # customer → contact beside plan → book: the longer of two sums of two draws from 160 to 240 ms
+    # (each 400 ms on average, standard deviation 32.7 ms) is 400 + 32.7 / √π ≈ 418 ms on average
+    written = frozenset(
+        {"customer/SFACC-1", "contact/SFCON-1", "subscriptionPlan/SFPLAN-1", "priceBook/SFPB-1"}
+    )
+    expected = expected_longest_chain(CHAIN_OF_FOUR, written, 200, 0.2)
+    assert expected == pytest.approx(418.4, abs=3)
+
+
+def test_jitter_aware_path_adds_salesforce_the_lookup_round_and_the_write_chain() -> None:
+    chain = Chain(salesforce_calls=3, lookup_calls=9, chained_writes=0)
+    assert chain.expected_milliseconds(CHAIN_OF_FOUR, 100, 200, 0.2) == pytest.approx(300 + 232)
 
 
 # -- economy ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from dealbridge.mapping.lookups import LookupTables
 from dealbridge.mapping.preview import preview_from_snapshot
 from dealbridge.sync.ledger import SyncedState
 from dealbridge.sync.plan_data import operation_from_json, plan_document
-from dealbridge.sync.waves import is_unchanged, prepare
+from dealbridge.sync.upserts import is_unchanged, prepare
 from tests.support.cpq_deals import deal, line
 from tests.support.flows import GOLDEN_DIR, flow_from_text, golden_lookups, shipped_flow
 

@@ -13,7 +13,7 @@ from dealbridge.sync.plan_data import (
     record_keys,
     waves_of,
 )
-from dealbridge.sync.waves import is_unchanged, prepare
+from dealbridge.sync.upserts import is_unchanged, prepare
 
 CUSTOMER = RecordKey("customer", "SFACC-1")
 CONTACT = RecordKey("contact", "SFCON-1")

@@ -29,17 +29,44 @@ async def test_a_deal_sending_the_same_body_waits_for_the_first_and_takes_its_id
     assert waiting is not None
     borrowed = asyncio.ensure_future(shared_id(waiting, _never))
     await asyncio.sleep(0)
-    assert not borrowed.done()  # not before the first write is recorded
-    shared.finished(PLAN, "h1", "501")
+    assert not borrowed.done()  # not before NetSuite has answered the first
+    shared.sent(PLAN, "h1", "501")
     assert await borrowed == "501"
+    assert shared.in_flight() == 1  # until the ledger holds it
+    shared.recorded(PLAN, "h1")
     assert shared.in_flight() == 0
+
+
+async def test_a_deal_claiming_a_sent_write_before_it_is_recorded_takes_its_id() -> None:
+    shared = SharedWrites()
+    assert shared.claim(PLAN, "h1") is None
+    shared.sent(PLAN, "h1", "501")
+    late = shared.claim(PLAN, "h1")
+    assert late is not None
+    assert await shared_id(late, _never) == "501"
+
+
+async def test_recording_a_write_never_answered_lets_its_waiters_send_their_own() -> None:
+    """A writer cancelled before NetSuite answered must not leave other deals waiting."""
+    shared = SharedWrites()
+    assert shared.claim(PLAN, "h1") is None
+    waiting = shared.claim(PLAN, "h1")
+    assert waiting is not None
+
+    async def own_write() -> str:
+        return "777"
+
+    borrowed = asyncio.ensure_future(shared_id(waiting, own_write))
+    shared.recorded(PLAN, "h1")
+    assert await borrowed == "777"
 
 
 async def test_a_recorded_write_is_forgotten_so_the_ledger_decides_again() -> None:
     """Regression: remembering finished writes made reconciliation's repair a no-op."""
     shared = SharedWrites()
     assert shared.claim(PLAN, "h1") is None
-    shared.finished(PLAN, "h1", "501")
+    shared.sent(PLAN, "h1", "501")
+    shared.recorded(PLAN, "h1")
     assert shared.claim(PLAN, "h1") is None  # written again if the ledger no longer vouches
 
 
@@ -51,9 +78,10 @@ async def test_a_different_body_is_sent_as_usual() -> None:
     second_waiter = shared.claim(PLAN, "h2")
     assert first_waiter is not None
     assert second_waiter is not None
-    shared.finished(PLAN, "h1", "501")  # each version's waiters hear of their own write
+    shared.sent(PLAN, "h1", "501")  # each version's waiters hear of their own write
     assert first_waiter.result() == "501"
     assert not second_waiter.done()
+    shared.recorded(PLAN, "h1")
     assert shared.in_flight() == 1
 
 
