@@ -121,7 +121,8 @@ class _Execution:
         causes = [failure for failure in failures if not isinstance(failure, _NotSent)]
         if causes or failures:
             raise (causes or failures)[0]
-        return {"ids": self.ids, "written": sorted(self.written), "unchanged": self.unchanged}
+        written, unchanged = sorted(self.written), sorted(self.unchanged)
+        return {"ids": self.ids, "written": written, "unchanged": unchanged}
 
     async def _settle(self, operation: Operation) -> None:
         """Wait for the operation's dependencies, then write it if it changed."""

@@ -29,6 +29,7 @@ from dealbridge.connectors.netsuite.errors import SYSTEM, json_body, request_id_
 from dealbridge.connectors.netsuite.governance import AdaptiveConcurrencyLimiter, shared_limiter
 from dealbridge.connectors.netsuite.suiteql import Row, check_page_size, iter_by_key, iter_rows
 from dealbridge.core.calls import CallObserver, log_call
+from dealbridge.core.http_transport import AiohttpTransport
 from dealbridge.errors import (
     ConfigError,
     ConnectorError,
@@ -101,7 +102,7 @@ class NetSuiteClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             auth=auth,
-            transport=transport,
+            transport=transport or AiohttpTransport(),
             headers=_HEADERS,
             timeout=settings.timeout_seconds,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),

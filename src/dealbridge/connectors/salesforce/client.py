@@ -50,6 +50,7 @@ from dealbridge.connectors.salesforce.results import (
 )
 from dealbridge.connectors.salesforce.soql import Soql, require_soql
 from dealbridge.core.calls import CallObserver, log_call
+from dealbridge.core.http_transport import AiohttpTransport
 from dealbridge.errors import ConfigError, NotFoundError, ValidationError
 from dealbridge.settings import SalesforceSettings
 
@@ -89,8 +90,11 @@ class SalesforceClient:
         self._usage = usage or ApiUsage(guard_ratio=settings.api_usage_guard_ratio)
         verify = _tls(settings)
         options: dict[str, Any] = {"verify": verify, "timeout": settings.timeout_seconds}
-        self._http = httpx.AsyncClient(transport=transport, headers=_HEADERS, **options)
-        self._token_http = httpx.AsyncClient(transport=token_transport or transport, **options)
+        wire = transport or AiohttpTransport(verify=verify)
+        self._http = httpx.AsyncClient(transport=wire, headers=_HEADERS, **options)
+        self._token_http = httpx.AsyncClient(
+            transport=token_transport or transport or AiohttpTransport(verify=verify), **options
+        )
         self._dispatcher = SalesforceDispatcher(
             http=self._http,
             token_http=self._token_http,

@@ -1,0 +1,124 @@
+"""An httpx transport that puts requests on the wire with aiohttp.
+
+Why: httpx stays the connectors' interface — requests, responses, auth flows, the error trees
+built on its exceptions, and the tests' ``MockTransport`` — but its own connection pool
+(httpcore over anyio) cost ~1.1 ms of CPU per request, about a third of the service's CPU per
+deal (``bench/overhead.py`` profile). aiohttp's pool and C parser send the same request for
+~0.4 ms. Only the wire changes: a request is sent as httpx built it (headers, body), the answer
+comes back as an ``httpx.Response`` whose body httpx decodes as usual.
+
+Failures are raised as the httpx exceptions the connectors classify (``error_from_exception``):
+connect-phase failures as ``ConnectError``/``ConnectTimeout`` (the request never left; a
+certificate the trust store refuses among them, its ``SSLCertVerificationError`` in the chain
+of causes where ``core.tls.certificate_failure`` finds it), a silent server as
+``ReadTimeout``, a dropped or garbled answer as ``RemoteProtocolError``/``ReadError``, a
+non-http(s) URL as ``UnsupportedProtocol``.
+
+One aiohttp session per transport, opened in the event loop of the first request: every client
+of the engine belongs to one loop (``sync.clients``), and aiohttp's sessions may not cross loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+import aiohttp
+import httpx
+
+_KEEPALIVE_SECONDS = 15.0
+# httpx already wrote these; aiohttp must not add its own beside them.
+_SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """Send httpx requests through one aiohttp session.
+
+    Args:
+        verify: ``True`` for the system's trust store, or an ``ssl.SSLContext`` (a CA bundle
+            added, as ``salesforce.ca_bundle`` does). Verification is never switched off.
+    """
+
+    def __init__(self, *, verify: ssl.SSLContext | bool = True) -> None:
+        self._ssl: ssl.SSLContext | bool = verify if isinstance(verify, ssl.SSLContext) else True
+        self._session: aiohttp.ClientSession | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """One exchange; the whole answer is read before returning (no streaming callers)."""
+        session = self._open_session()
+        body = await request.aread()
+        try:
+            async with session.request(
+                request.method,
+                str(request.url),
+                headers=list(request.headers.multi_items()),
+                data=body or None,
+                allow_redirects=False,
+                timeout=_timeout(request),
+                ssl=self._ssl,
+                skip_auto_headers=_SKIP_AUTO_HEADERS,
+            ) as answer:
+                raw = await answer.read()
+                status, headers = answer.status, list(answer.raw_headers)
+        except Exception as exc:
+            mapped = _as_httpx_error(exc, request)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=httpx.ByteStream(raw),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        """Close the session and its kept-alive connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=0,  # the connectors' limiters bound what is in flight
+                keepalive_timeout=_KEEPALIVE_SECONDS,
+                ssl=self._ssl,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,  # httpx decodes by Content-Encoding
+                cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps no cookies either here
+            )
+        return self._session
+
+
+def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
+    """Httpx's per-phase timeouts (``request.extensions["timeout"]``) in aiohttp's terms."""
+    phases: dict[str, Any] = request.extensions.get("timeout", {})
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=phases.get("pool"),
+        sock_connect=phases.get("connect"),
+        sock_read=phases.get("read"),
+    )
+
+
+def _as_httpx_error(exc: Exception, request: httpx.Request) -> Exception:
+    """The httpx exception a failure of this kind raises with httpx's own transport."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.NonHttpUrlClientError | aiohttp.InvalidUrlClientError):
+        return httpx.UnsupportedProtocol(message, request=request)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message, request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(message, request=request)
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp.SocketTimeoutError: no answer in time
+        return httpx.ReadTimeout(message, request=request)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError(message, request=request)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return httpx.ReadError(message, request=request)
+    return exc

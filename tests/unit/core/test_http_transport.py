@@ -1,0 +1,170 @@
+"""The aiohttp-backed transport speaks HTTP as httpx would and fails with httpx's exceptions.
+
+Real sockets on 127.0.0.1: a tiny asyncio server per case answers, stays silent, or hangs up.
+The TLS cases (an untrusted certificate, a CA bundle) run against the emulators in
+``tests/contract``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from dealbridge.connectors.netsuite.errors import error_from_exception, was_request_sent
+from dealbridge.core.http_transport import AiohttpTransport
+
+pytestmark = pytest.mark.anyio
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@asynccontextmanager
+async def serving(handler: Handler) -> AsyncIterator[str]:
+    """A server on a free port running ``handler`` per connection, closing what it leaves open."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        try:
+            await handler(reader, writer)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
+        await server.wait_closed()
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """Head and body of one request (Content-Length framed)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return head, await reader.readexactly(length)
+
+
+def client(base: str, **options: object) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base, transport=AiohttpTransport(), **options)  # type: ignore[arg-type]
+
+
+async def test_a_request_goes_out_as_httpx_built_it_and_the_answer_comes_back() -> None:
+    seen: list[tuple[bytes, bytes]] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await read_request(reader))
+        payload = gzip.compress(b'{"id": "42"}')
+        writer.write(
+            b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+            b"Content-Encoding: gzip\r\nX-Multi: a\r\nX-Multi: b\r\n"
+            b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload
+        )
+        await writer.drain()
+        writer.close()
+
+    async with serving(answer) as base, client(base, headers={"X-Custom": "yes"}) as http:
+        response = await http.put("/record/v1/customer/eid:A?replace=x", json={"a": 1})
+
+    assert response.status_code == 201
+    assert response.json() == {"id": "42"}  # decoded by httpx from gzip
+    assert response.headers.get_list("x-multi") == ["a", "b"]
+    head, body = seen[0]
+    assert head.startswith(b"PUT /record/v1/customer/eid:A?replace=x HTTP/1.1\r\n")
+    assert b"\r\nx-custom: yes\r\n" in head.lower()
+    assert b"\r\ncontent-type: application/json\r\n" in head.lower()
+    assert head.lower().count(b"\r\nuser-agent:") == 1
+    assert body == b'{"a":1}' or body == b'{"a": 1}'
+
+
+async def test_kept_alive_connections_carry_several_requests() -> None:
+    connections = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while True:
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+        writer.close()
+
+    async with serving(answer) as base, client(base) as http:
+        for _ in range(3):
+            assert (await http.get("/")).status_code == 204
+    assert connections == 1
+
+
+async def test_a_refused_connection_is_a_connect_error_never_sent() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, not listening: refused
+        async with client(f"http://127.0.0.1:{port}") as http:
+            with pytest.raises(httpx.ConnectError) as raised:
+                await http.get("/")
+    assert not was_request_sent(error_from_exception(raised.value, "GET /"))
+
+
+async def test_a_silent_server_is_a_read_timeout_that_may_have_been_seen() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.sleep(5)
+
+    async with serving(never_answer) as base, client(base, timeout=0.3) as http:
+        with pytest.raises(httpx.ReadTimeout) as raised:
+            await http.get("/")
+    assert was_request_sent(error_from_exception(raised.value, "GET /"))
+
+
+async def test_a_server_hanging_up_is_a_protocol_error() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.close()
+
+    async with serving(hang_up) as base, client(base) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.get("/")
+
+
+async def test_a_non_http_url_is_an_unsupported_protocol() -> None:
+    transport = AiohttpTransport()
+    try:
+        with pytest.raises(httpx.UnsupportedProtocol):
+            await transport.handle_async_request(httpx.Request("GET", "ftp://example.test/x"))
+    finally:
+        await transport.aclose()
+
+
+async def test_closing_the_client_closes_the_session() -> None:
+    transport = AiohttpTransport()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        await writer.drain()
+
+    async with serving(answer) as base:
+        async with httpx.AsyncClient(base_url=base, transport=transport) as http:
+            await http.get("/")
+        assert transport._session is None
