@@ -27,7 +27,11 @@ from typing import Any
 import aiohttp
 import httpx
 
-_KEEPALIVE_SECONDS = 15.0
+# An idle connection is dropped after 4 s: servers close idle kept-alive connections themselves
+# (uvicorn, which serves the emulators and `dealbridge serve`, after 5 s), and a request sent on a
+# connection the server is closing fails as a RemoteProtocolError and waits out a retry. httpx's
+# own pool let connections go after 5 s for the same reason.
+_KEEPALIVE_SECONDS = 4.0
 # httpx already wrote these; aiohttp must not add its own beside them.
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 

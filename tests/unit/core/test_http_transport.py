@@ -15,8 +15,10 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+import uvicorn
 
 from dealbridge.connectors.netsuite.errors import error_from_exception, was_request_sent
+from dealbridge.core import http_transport
 from dealbridge.core.http_transport import AiohttpTransport
 
 pytestmark = pytest.mark.anyio
@@ -168,3 +170,34 @@ async def test_closing_the_client_closes_the_session() -> None:
         async with httpx.AsyncClient(base_url=base, transport=transport) as http:
             await http.get("/")
         assert transport._session is None
+
+
+async def test_an_idle_connection_is_let_go_before_a_server_would_close_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: a pool keeping connections 15 s reused ones uvicorn had closed after 5 s.
+
+    Each such request failed as a RemoteProtocolError and waited out the connector's retry
+    (seen as Salesforce calls the emulator never received, in the economy benchmark).
+    """
+    assert http_transport._KEEPALIVE_SECONDS < uvicorn.Config("app:app").timeout_keep_alive
+    monkeypatch.setattr(http_transport, "_KEEPALIVE_SECONDS", 0.2)
+    connections = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while True:
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+
+    async with serving(answer) as base, client(base) as http:
+        await http.get("/")
+        await http.get("/")  # at once: the same connection
+        await asyncio.sleep(0.5)
+        await http.get("/")  # after the keep-alive: a new one
+    assert connections == 2
