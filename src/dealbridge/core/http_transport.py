@@ -14,6 +14,9 @@ of causes where ``core.tls.certificate_failure`` finds it), a silent server as
 ``ReadTimeout``, a dropped or garbled answer as ``RemoteProtocolError``/``ReadError``, a
 non-http(s) URL as ``UnsupportedProtocol``.
 
+A proxy from the environment (``HTTPS_PROXY``) still goes through httpx's own transport: httpx
+mounts it in front of this one for the URLs it covers.
+
 One aiohttp session per transport, opened in the event loop of the first request: every client
 of the engine belongs to one loop (``sync.clients``), and aiohttp's sessions may not cross loops.
 """
