@@ -81,7 +81,7 @@ def synced_facts(
 ) -> dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None]]:
     """``(netsuite_id, payload_hash, override_payload)`` of the rows of ``keys`` that exist.
 
-    What a wave asks before writing, read as columns: no entity is built or kept in the
+    What the upserts step asks before writing, read as columns: no entity is built or kept in the
     session's identity map, so nothing stale can be read back either (``get_synced``).
     """
     found: dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None]] = {}
@@ -106,7 +106,7 @@ def is_unchanged(session: Session, key: RecordKey, hash_: str) -> bool:
 
 
 def is_unchanged_row(row: SyncedRecord | None, hash_: str) -> bool:
-    """``is_unchanged`` for a row already fetched (a wave's rows come from one ``get_synced``)."""
+    """``is_unchanged`` for a row already fetched (the step's rows come from one ``get_synced``)."""
     return (
         row is not None
         and row.netsuite_id is not None
@@ -118,7 +118,7 @@ def is_unchanged_row(row: SyncedRecord | None, hash_: str) -> bool:
 def upsert_synced(
     session: Session, writes: Sequence[SyncedWrite], *, run_id: str, at: datetime | None = None
 ) -> int:
-    """Record successful writes (one statement for a whole wave); returns the row count.
+    """Record successful writes (one statement for a whole step); returns the row count.
 
     A write consumes any pending edit-and-retry override of its record: the override was for
     that one retry, and the next change in Salesforce must flow through again.

@@ -22,11 +22,11 @@ advisory lock per live executor, counted every ``sync.reaper_interval_seconds``)
 
 Why ``P`` (``CALLS_IN_FLIGHT_PER_DEAL``) is 1: the cap, not the queue, enforces the limit; the
 queue only has to admit enough deals to keep the cap's slots busy. A deal keeps several calls in
-flight only during its NetSuite waves; it spends the rest of its time on Salesforce (two reads,
+flight only during its NetSuite upserts; it spends the rest of its time on Salesforce (two reads,
 one write-back), the ledger and unchanged records it does not send, so *on average* it holds
 about one NetSuite slot (9.4 NetSuite requests of ~200 ms in a deal of ~1.8 s on the emulator's
-seed org). Sizing ``D`` by the wave width (6, an earlier choice) left two thirds of the slots
-idle. Measured with ``python -m bench.throughput --deals 300`` at ``L`` = 15, 200 ms (one
+seed org). Sizing ``D`` by the upserts' widest wave (6, an earlier choice) left two thirds of
+the slots idle. Measured with ``python -m bench.throughput --deals 300`` at ``L`` = 15, 200 ms (one
 process): ``D`` = 5 → 5.0 requests in flight on average, 0.32 of the ideal rate; 15 → 8.5, 0.55;
 30 → 9.8, 0.63; 45 → 9.4, 0.61; no 429 in any run, since the cap never lets more than ``L``
 through. Twice the even share (``2 * L``) is where the rate stopped growing.

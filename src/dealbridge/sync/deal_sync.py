@@ -191,7 +191,7 @@ class DealSync:
         return result
 
     def _success_write(self) -> dict[str, Any]:
-        assert self.document is not None  # noqa: S101 - after the waves
+        assert self.document is not None  # noqa: S101 - after the upserts
         subscriptions = record_keys(self.document, "subscription")
         customers = record_keys(self.document, "customer")
         return {

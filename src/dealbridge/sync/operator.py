@@ -8,7 +8,7 @@ resume: workflow inputs cannot be edited, a finished workflow cannot be resumed
 
 Edit and retry stores the edited payload twice, in one transaction: on the error (what the
 console shows, ``open_errors.set_override``) and on the record's ledger row
-(``synced.set_override_payload``), which is where the engine's wave step reads it — it replaces
+(``synced.set_override_payload``), which is where the engine's upserts step reads it — it replaces
 the mapped payload of that one record for the next write only. Every action is written to the
 audit log in the same transaction as the change it records.
 """
