@@ -43,12 +43,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     """Send httpx requests through one aiohttp session.
 
     Args:
-        verify: ``True`` for the system's trust store, or an ``ssl.SSLContext`` (a CA bundle
-            added, as ``salesforce.ca_bundle`` does). Verification is never switched off.
+        verify: ``True`` for httpx's trust store (certifi's, as before this transport), or an
+            ``ssl.SSLContext`` (a CA bundle added, as ``salesforce.ca_bundle`` does).
+            Verification is never switched off.
     """
 
     def __init__(self, *, verify: ssl.SSLContext | bool = True) -> None:
-        self._ssl: ssl.SSLContext | bool = verify if isinstance(verify, ssl.SSLContext) else True
+        self._ssl = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context()
         self._session: aiohttp.ClientSession | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -201,3 +202,12 @@ async def test_an_idle_connection_is_let_go_before_a_server_would_close_it(
         await asyncio.sleep(0.5)
         await http.get("/")  # after the keep-alive: a new one
     assert connections == 2
+
+
+def test_certificates_are_verified_against_the_trust_store_httpx_used() -> None:
+    default = AiohttpTransport()._ssl
+    assert default.verify_mode == ssl.CERT_REQUIRED
+    assert default.check_hostname
+    assert default.get_ca_certs() == httpx.create_ssl_context().get_ca_certs()
+    bundle = ssl.create_default_context()
+    assert AiohttpTransport(verify=bundle)._ssl is bundle
