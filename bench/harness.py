@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_FIELDS, OUTBOUND_MESSAGE_NAME
@@ -189,6 +190,7 @@ class LedgerRun:
     """What the benchmarks read of one run."""
 
     id: str
+    workflow_id: str
     opportunity_id: str
     status: str
     received_at: datetime
@@ -264,6 +266,23 @@ class Stack:
         with Session(self.ledger) as session:
             return [_ledger_run(row) for row in session.scalars(query.order_by(Run.received_at))]
 
+    def first_step_started(self, workflow_id: str) -> float | None:
+        """When the run's first step began (epoch seconds), from DBOS's checkpoints.
+
+        That is when the deal left the queue and its workflow began; ``None`` where DBOS keeps
+        no step start times (``operation_outputs.started_at_epoch_ms``, DBOS 3).
+        """
+        query = text(
+            "SELECT started_at_epoch_ms FROM operation_outputs WHERE workflow_uuid = :id "
+            "ORDER BY function_id LIMIT 1"
+        )
+        try:
+            with self.dbos.connect() as connection:
+                started = connection.execute(query, {"id": workflow_id}).scalar()
+        except OperationalError:
+            return None
+        return float(started) / 1000 if started is not None else None
+
     def wait_finished(
         self, opportunity_ids: list[str], timeout: float, since: datetime | None = None
     ) -> list[LedgerRun]:
@@ -307,8 +326,8 @@ def _finished(since: datetime | None) -> Any:
 
 def _ledger_run(row: Run) -> LedgerRun:
     return LedgerRun(
-        row.id, row.opportunity_id, row.status, row.received_at, row.finished_at, row.plan,
-        list(row.step_timings),
+        row.id, row.workflow_id, row.opportunity_id, row.status, row.received_at, row.finished_at,
+        row.plan, list(row.step_timings),
     )  # fmt: skip
 
 

@@ -21,9 +21,10 @@ End-to-end is measured from the answer to the PATCH that closes the deal (Salesf
 the emulator changes the record after its latency, just before answering) to the run's
 ``finished_at`` in the ledger, after the write-back: it includes the Outbound Message
 delivery, the queue, every step and checkpoint. The split is reported too: delivery (PATCH →
-the listener's ``received_at``), the steps' own time (``step_timings``), and the rest (waiting
-in the queue, checkpoints, scheduling). A warm-up deal first takes the one-off costs (tokens,
-lookup tables, first connections) out of the samples.
+the listener's ``received_at``), the queue (→ the first step's start in DBOS's checkpoints), the
+steps' own time (``step_timings``), and the rest (checkpoints between steps, scheduling). A
+warm-up deal first takes the one-off costs (tokens, lookup tables, first connections) out of
+the samples.
 
 Run: ``.venv/bin/python -m bench.latency`` (``--deals 10`` for a quick run).
 """
@@ -183,6 +184,30 @@ def measure(rig: Stack, deals: list[str], timeout: float) -> list[tuple[float, L
     return measured
 
 
+def latency_split(
+    closed: float, received: float, first_step: float | None, finished: float, steps_ms: float
+) -> dict[str, float | None]:
+    """Where one deal's time went, in ms, from instants in epoch seconds.
+
+    ``delivery``: the PATCH's answer to the listener's ``received_at``; ``queue``: from there to
+    the first step's start (the queue's poll interval and DBOS's dequeue); ``steps``: the steps'
+    own durations; ``checkpoints``: the rest (DBOS's checkpoints between steps, the final
+    ledger transaction, scheduling). Without a first-step time ``queue`` is ``None`` and its
+    share stays in ``checkpoints``.
+    """
+    end_to_end = (finished - closed) * 1000
+    delivery = (received - closed) * 1000
+    queue = (first_step - received) * 1000 if first_step is not None else None
+    rest = end_to_end - delivery - (queue or 0.0) - steps_ms
+    return {
+        "end_to_end_ms": round(end_to_end, 1),
+        "delivery_ms": round(delivery, 1),
+        "queue_ms": round(queue, 1) if queue is not None else None,
+        "steps_ms": round(steps_ms, 1),
+        "checkpoints_ms": round(rest, 1),
+    }
+
+
 def deal_sample(
     rig: Stack, started: float, run: LedgerRun, options: StackOptions
 ) -> dict[str, Any]:
@@ -191,18 +216,20 @@ def deal_sample(
     calls = [(c.system, c.method, c.path) for c in rig.calls([run.id])]
     dependencies = plan_dependencies(run.plan)
     chain = critical_chain(dependencies, calls)
-    end_to_end = (run.finished_at.timestamp() - started) * 1000
-    steps = sum(float(step.get("ms") or 0) for step in run.step_timings)
-    delivery = (run.received_at.timestamp() - started) * 1000
+    split = latency_split(
+        started,
+        run.received_at.timestamp(),
+        rig.first_step_started(run.workflow_id),
+        run.finished_at.timestamp(),
+        sum(float(step.get("ms") or 0) for step in run.step_timings),
+    )
     sf_ms, ns_ms = options.salesforce_latency_ms, options.netsuite_latency_ms
     critical = chain.milliseconds(sf_ms, ns_ms)
+    end_to_end = float(split["end_to_end_ms"] or 0)
     return {
         "opportunity_id": run.opportunity_id,
         "status": run.status,
-        "end_to_end_ms": round(end_to_end, 1),
-        "delivery_ms": round(delivery, 1),
-        "steps_ms": round(steps, 1),
-        "other_ms": round(end_to_end - delivery - steps, 1),
+        **split,
         "step_ms": {str(s.get("step")): float(s.get("ms") or 0) for s in run.step_timings},
         "critical_path_ms": round(critical, 1),
         "critical_path_jitter_ms": round(
@@ -250,8 +277,9 @@ def result_of(deals: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, 
             "critical_path_ms": summary(critical, 1),
             "critical_path_jitter_ms": summary([d["critical_path_jitter_ms"] for d in deals], 1),
             "delivery_ms": summary([d["delivery_ms"] for d in deals], 1),
+            "queue_ms": summary([d["queue_ms"] for d in deals if d["queue_ms"] is not None], 1),
             "steps_ms": summary([d["steps_ms"] for d in deals], 1),
-            "other_ms": summary([d["other_ms"] for d in deals], 1),
+            "checkpoints_ms": summary([d["checkpoints_ms"] for d in deals], 1),
             "step_ms": step_summaries(deals),
             "ratio": summary(ratios),
             "deals": deals,
@@ -276,10 +304,14 @@ def draw(result: dict[str, Any]) -> Any:
         x = range(1, len(deals) + 1)
         axes = figure.add_subplot()
         bottom = [0.0] * len(deals)
-        parts = (("delivery_ms", "Outbound Message delivery"), ("steps_ms", "workflow steps"),
-                 ("other_ms", "queue, checkpoints, scheduling"))  # fmt: skip
+        parts = (
+            ("delivery_ms", "Outbound Message delivery"),
+            ("queue_ms", "queue (poll, dequeue)"),
+            ("steps_ms", "workflow steps"),
+            ("checkpoints_ms", "checkpoints, scheduling"),
+        )
         for key, label in parts:
-            heights = [max(0.0, d[key]) / 1000 for d in deals]
+            heights = [max(0.0, d[key] or 0.0) / 1000 for d in deals]
             axes.bar(x, heights, bottom=bottom, label=label, width=0.8)
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         critical = [d["critical_path_ms"] / 1000 for d in deals]

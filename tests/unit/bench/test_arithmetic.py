@@ -12,6 +12,7 @@ from bench.latency import (
     critical_chain,
     expected_longest_chain,
     expected_slowest,
+    latency_split,
     longest_chain,
     plan_dependencies,
     record_key,
@@ -231,3 +232,21 @@ def test_efficiency_shows_a_plateau() -> None:
 
 def test_efficiency_without_a_rate_is_undefined() -> None:
     assert math.isnan(efficiency([(5, 0.0), (45, 2.0)]))
+
+
+def test_latency_split_adds_up_to_end_to_end() -> None:
+    # closed at 100.000 s, received 3 ms later, first step 30 ms after that, finished at 101.5 s
+    split = latency_split(100.0, 100.003, 100.033, 101.5, steps_ms=1450.0)
+    assert split == {
+        "end_to_end_ms": 1500.0,
+        "delivery_ms": 3.0,
+        "queue_ms": 30.0,
+        "steps_ms": 1450.0,
+        "checkpoints_ms": 17.0,
+    }
+
+
+def test_without_a_first_step_time_the_queue_stays_in_the_rest() -> None:
+    split = latency_split(100.0, 100.003, None, 101.5, steps_ms=1450.0)
+    assert split["queue_ms"] is None
+    assert split["checkpoints_ms"] == 47.0
