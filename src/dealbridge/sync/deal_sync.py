@@ -127,6 +127,7 @@ class DealSync:
             self.run_id,
             self.opportunity_id,
             ordered,
+            {},
             self.document["flow"],
         )
         self._took(result)
@@ -139,7 +140,7 @@ class DealSync:
         for number, entries in enumerate(waves_of(self.document), start=1):
             result = await self._step(
                 runtime.remote_step(f"wave_{number}"),
-                steps.wave,
+                steps.upserts,
                 self.run_id,
                 self.opportunity_id,
                 entries,

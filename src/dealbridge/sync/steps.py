@@ -119,33 +119,17 @@ async def plan(run_id: str, graph: dict[str, Any], fresh_lookups: bool) -> dict[
 
 
 async def upserts(
-    run_id: str, opportunity_id: str, entries: list[dict[str, Any]], flow: str
-) -> dict[str, Any]:
-    """Every upsert of the plan, each sent once its dependencies are written (``upserts``)."""
-    return await _upsert_step(run_id, opportunity_id, entries, {}, flow)
-
-
-async def wave(
     run_id: str,
     opportunity_id: str,
     entries: list[dict[str, Any]],
     known_ids: dict[str, str],
     flow: str,
 ) -> dict[str, Any]:
-    """One wave of a deal planned under the previous layout (``deal_sync``).
+    """The entries' upserts, each sent once its dependencies are written (``sync.upserts``).
 
-    The ids of earlier waves come from their checkpoints.
+    One step for the whole plan (``known_ids`` empty), or one per wave for a deal planned under
+    the previous layout (``deal_sync``), the ids of earlier waves coming from their checkpoints.
     """
-    return await _upsert_step(run_id, opportunity_id, entries, known_ids, flow)
-
-
-async def _upsert_step(
-    run_id: str,
-    opportunity_id: str,
-    entries: list[dict[str, Any]],
-    known_ids: dict[str, str],
-    flow: str,
-) -> dict[str, Any]:
     runtime = current_runtime()
     started = time.perf_counter()
 

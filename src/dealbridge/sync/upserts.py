@@ -119,7 +119,7 @@ class _Execution:
                 self.shared.recorded(item.operation.key, item.hash)
         failures = [r for r in results if isinstance(r, BaseException)]
         causes = [failure for failure in failures if not isinstance(failure, _NotSent)]
-        if causes or failures:
+        if failures:
             raise (causes or failures)[0]
         written, unchanged = sorted(self.written), sorted(self.unchanged)
         return {"ids": self.ids, "written": written, "unchanged": unchanged}

@@ -27,9 +27,10 @@ def _step_names(workflow_id: str) -> list[str]:
 
 def _check_landed(org: Emulators, outcome: dict[str, Any]) -> None:
     assert outcome["status"] == "synced", outcome
-    for key, internal_id in outcome["netsuite_ids"].items():
-        record_type, external_id = key.split("/", 1)
-        assert by_external_id(org.ns_records(record_type))[external_id]["id"] == internal_id
+    keys = [key.split("/", 1) for key in outcome["netsuite_ids"]]
+    stored = {kind: by_external_id(org.ns_records(kind)) for kind in {kind for kind, _ in keys}}
+    for kind, external_id in keys:
+        assert stored[kind][external_id]["id"] == outcome["netsuite_ids"][f"{kind}/{external_id}"]
 
 
 def test_a_deal_upserts_in_one_step_and_lands(org: Emulators, runtime: Runtime) -> None:

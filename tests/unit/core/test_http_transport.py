@@ -66,6 +66,22 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     return head, await reader.readexactly(length)
 
 
+def no_content(connections: list[int]) -> Handler:
+    """Answers 204 to every request of a kept-alive connection; one entry per connection."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        while True:
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+
+    return answer
+
+
 def client(base: str, **options: object) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base, transport=AiohttpTransport(), **options)  # type: ignore[arg-type]
 
@@ -99,24 +115,12 @@ async def test_a_request_goes_out_as_httpx_built_it_and_the_answer_comes_back() 
 
 
 async def test_kept_alive_connections_carry_several_requests() -> None:
-    connections = 0
+    connections: list[int] = []
 
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal connections
-        connections += 1
-        while True:
-            try:
-                await read_request(reader)
-            except asyncio.IncompleteReadError:
-                break
-            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-            await writer.drain()
-        writer.close()
-
-    async with serving(answer) as base, client(base) as http:
+    async with serving(no_content(connections)) as base, client(base) as http:
         for _ in range(3):
             assert (await http.get("/")).status_code == 204
-    assert connections == 1
+    assert len(connections) == 1
 
 
 async def test_a_refused_connection_is_a_connect_error_never_sent() -> None:
@@ -183,25 +187,14 @@ async def test_an_idle_connection_is_let_go_before_a_server_would_close_it(
     """
     assert http_transport._KEEPALIVE_SECONDS < uvicorn.Config("app:app").timeout_keep_alive
     monkeypatch.setattr(http_transport, "_KEEPALIVE_SECONDS", 0.2)
-    connections = 0
+    connections: list[int] = []
 
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal connections
-        connections += 1
-        while True:
-            try:
-                await read_request(reader)
-            except asyncio.IncompleteReadError:
-                break
-            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-            await writer.drain()
-
-    async with serving(answer) as base, client(base) as http:
+    async with serving(no_content(connections)) as base, client(base) as http:
         await http.get("/")
         await http.get("/")  # at once: the same connection
         await asyncio.sleep(0.5)
         await http.get("/")  # after the keep-alive: a new one
-    assert connections == 2
+    assert len(connections) == 2
 
 
 def test_certificates_are_verified_against_the_trust_store_httpx_used() -> None:
