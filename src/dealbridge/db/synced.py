@@ -78,24 +78,25 @@ def get_synced(session: Session, keys: Iterable[RecordKey]) -> dict[RecordKey, S
 
 def synced_facts(
     session: Session, keys: Iterable[RecordKey]
-) -> dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None]]:
-    """``(netsuite_id, payload_hash, override_payload)`` of the rows of ``keys`` that exist.
+) -> dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None, str | None]]:
+    """``(netsuite_id, payload_hash, override_payload, last_run_id)`` of the rows that exist.
 
     What the upserts step asks before writing, read as columns: no entity is built or kept in the
     session's identity map, so nothing stale can be read back either (``get_synced``).
     """
-    found: dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None]] = {}
+    found: dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None, str | None]] = {}
     columns = (
         SyncedRecord.record_type,
         SyncedRecord.external_id,
         SyncedRecord.netsuite_id,
         SyncedRecord.payload_hash,
         SyncedRecord.override_payload,
+        SyncedRecord.last_run_id,
     )
     for chunk in _chunks(keys):
         query = select(*columns).where(_KEY_COLUMNS.in_(chunk))
-        for record_type, external_id, netsuite_id, hash_, override in session.execute(query):
-            found[RecordKey(record_type, external_id)] = (netsuite_id, hash_, override)
+        for record_type, external_id, netsuite_id, hash_, override, run in session.execute(query):
+            found[RecordKey(record_type, external_id)] = (netsuite_id, hash_, override, run)
     return found
 
 

@@ -41,11 +41,12 @@ _RECENT_RUNS = 10
 
 @dataclass(frozen=True)
 class SyncedState:
-    """What the ledger remembers of one record: its NetSuite id, last hash, pending override."""
+    """What the ledger remembers of a record: NetSuite id, hash, override, last writing run."""
 
     netsuite_id: str | None
     payload_hash: str | None
     override: dict[str, Any] | None
+    last_run_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,10 @@ class _Execution:
         key = str(operation.key)
         if is_unchanged(state, item.hash) and state is not None and state.netsuite_id:
             self.ids[key] = state.netsuite_id
-            self.unchanged.append(key)
+            # Written by this very run before its step was cut short (a crash after the ledger's
+            # transaction, before DBOS's checkpoint): still this run's write.
+            mine = state.last_run_id == self.context.run_id
+            (self.written if mine else self.unchanged).append(key)
             return state.netsuite_id
         waiting = self.shared.claim(operation.key, item.hash)
         if waiting is None:

@@ -70,14 +70,16 @@ def test_finish_run_closes_the_open_error_only_when_asked(ledger: Ledger) -> Non
         assert run.status == "synced"
 
 
-def test_synced_state_reads_id_hash_and_a_pending_override(ledger: Ledger) -> None:
+def test_synced_state_reads_id_hash_a_pending_override_and_the_writing_run(
+    ledger: Ledger,
+) -> None:
     run_id = ledger.start_run("wf-1", "006A", TRIGGER)
     key, other = RecordKey("customer", "SFACC-1"), RecordKey("customer", "SFACC-2")
     ledger.record_writes([SyncedWrite(key, "entity", "12", "h1")], run_id)
-    assert ledger.synced_state([key, other]) == {key: SyncedState("12", "h1", None)}
+    assert ledger.synced_state([key, other]) == {key: SyncedState("12", "h1", None, run_id)}
     with ledger.session() as session:
         synced.set_override_payload(session, key, group="entity", payload={"companyName": "X"})
-    assert ledger.synced_state([key])[key] == SyncedState("12", "h1", {"companyName": "X"})
+    assert ledger.synced_state([key])[key] == SyncedState("12", "h1", {"companyName": "X"}, run_id)
 
 
 def test_the_run_summary_counts_the_stored_calls(ledger: Ledger) -> None:

@@ -161,9 +161,11 @@ class FakeLedger:
     ) -> None:
         self.recorded.append(Recorded(list(writes), run_id, list(calls)))
 
-    def remember(self, key: str, netsuite_id: str | None, body: dict[str, Any]) -> None:
-        """The ledger holds ``key`` as written with ``body`` (its resolved form)."""
-        self.states[parse_key(key)] = SyncedState(netsuite_id, payload_hash(body), None)
+    def remember(
+        self, key: str, netsuite_id: str | None, body: dict[str, Any], run_id: str | None = None
+    ) -> None:
+        """The ledger holds ``key`` as written with ``body`` (its resolved form) by ``run_id``."""
+        self.states[parse_key(key)] = SyncedState(netsuite_id, payload_hash(body), None, run_id)
 
 
 def ref(key: str) -> dict[str, str]:
@@ -353,6 +355,29 @@ async def test_unchanged_records_are_not_sent_and_their_ledger_ids_serve_their_d
     assert result["ids"][CUSTOMER] == "900"
     assert result["ids"][BILLING] == "901"
     assert [recorded.keys() for recorded in ledger.recorded] == [{SUBSCRIPTION}]
+
+
+async def test_a_record_this_run_wrote_before_a_crash_still_counts_as_written() -> None:
+    """Regression: a deal this run wrote ended 'unchanged' after a crash.
+
+    The step re-ran after the ledger recorded its writes but before DBOS's checkpoint, and
+    found every record unchanged (seen in the killed-backfill test).
+    """
+    ledger = FakeLedger()
+    ledger.remember(CUSTOMER, "900", {"companyName": "Acme"}, run_id=RUN)
+    ledger.remember(BILLING, "901", {"customer": {"id": "900"}, "name": "Acme billing"}, "run-0")
+    netsuite = FakeNetSuite()
+    entries = [
+        entry(CUSTOMER, {"companyName": "Acme"}),
+        entry(BILLING, {"customer": ref(CUSTOMER), "name": "Acme billing"}),
+    ]
+
+    result = await execute(entries, netsuite, ledger)
+
+    assert netsuite.sent_keys() == []
+    assert result["written"] == [CUSTOMER]
+    assert result["unchanged"] == [BILLING]
+    assert ledger.recorded == []
 
 
 @pytest.mark.parametrize(
