@@ -283,6 +283,21 @@ class Stack:
             return None
         return float(started) / 1000 if started is not None else None
 
+    def steps_per_deal(self) -> float | None:
+        """Checkpointed steps per finished ``sync_deal`` workflow, from DBOS's checkpoints.
+
+        What the DBOS floor (``bench.dbos_floor``) must run to cost what a deal's durability
+        costs; ``None`` before any deal finished.
+        """
+        query = text(
+            "SELECT COUNT(*) * 1.0 / COUNT(DISTINCT o.workflow_uuid) FROM operation_outputs o "
+            "JOIN workflow_status w ON w.workflow_uuid = o.workflow_uuid "
+            "WHERE w.name = 'sync_deal' AND w.status = 'SUCCESS'"
+        )
+        with self.dbos.connect() as connection:
+            steps = connection.execute(query).scalar()
+        return float(steps) if steps is not None else None
+
     def wait_finished(
         self, opportunity_ids: list[str], timeout: float, since: datetime | None = None
     ) -> list[LedgerRun]:

@@ -15,6 +15,12 @@ burst, when all deals had been queued at once; the resident set is also sampled 
 for the chart, with the number of deals waiting in DBOS's queue. psutil is not a dependency:
 ``/proc`` says all of this.
 
+Against a baseline from the same run: after the burst, ``bench.dbos_floor`` runs DBOS alone in
+its own process — same SQLite settings, same queue shape, as many checkpointed steps per workflow
+as the service's deals had (read from its checkpoints), but steps that do nothing. That is what
+durability costs a deal on this machine before dealbridge does any work; ``own_cpu_ms_per_deal``
+is the rest, and ``ratio_to_dbos_floor`` says how far above the floor the service runs.
+
 CPU time is robust to other load on the machine (it counts only cycles the process got), but
 contention for caches and cores still costs cycles: on a busy machine this is an upper bound.
 
@@ -24,17 +30,29 @@ Run: ``.venv/bin/python -m bench.overhead`` (``--deals 200`` for a quick run).
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from typing import Any
 
 from bench.harness import Sampler, cpu_seconds, memory_kib, running_stack
-from bench.results_io import add_output_arguments, document, per_second, publish, summary
+from bench.results_io import (
+    ROOT,
+    add_output_arguments,
+    document,
+    per_second,
+    publish,
+    summary,
+)
 from bench.throughput import add_stack_arguments, parameters, run_burst, stack_options
 
 NAME = "overhead"
 TARGET_CPU_MS_PER_DEAL = 15.0
 MEMORY_HZ = 4.0
+FLOOR_WORKFLOWS = 300
+DEFAULT_POLLING_INTERVAL = 0.05  # sync.queue_polling_interval_seconds' default
 
 
 def cpu_ms_per_deal(cpu_seconds_used: float, deals: int) -> float:
@@ -68,10 +86,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             burst = run_burst(rig, deals[: args.deals], timeout)
         used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
         peak = memory_kib(pids["service"], "VmHWM")
+        steps = rig.steps_per_deal()
+        in_flight = int(rig.service.info.get("deals_in_flight") or 30)
         params = {**parameters(args, options, rig), "idle_seconds": args.idle_seconds,
                   "warmup_deals": args.warmup}  # fmt: skip
     n, gross = len(burst.deals), cpu_ms_per_deal(used["service"], len(burst.deals))
     net = cpu_ms_per_deal(used["service"] - idle * burst.elapsed, n)
+    floor = dbos_floor(round(steps or 0), in_flight, polling_interval(options.env), n)
     return document(
         NAME,
         ratio=gross / TARGET_CPU_MS_PER_DEAL,
@@ -80,6 +101,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         parameters=params,
         cpu_ms_per_deal=round(gross, 2),
         cpu_ms_per_deal_net=round(net, 2),
+        dbos_floor=floor,
+        own_cpu_ms_per_deal=round(gross - floor["cpu_ms_per_workflow"], 2),
+        ratio_to_dbos_floor=round(gross / floor["cpu_ms_per_workflow"], 3),
+        steps_per_deal=round(steps, 2) if steps is not None else None,
         idle_cpu_ms_per_second=round(idle * 1000, 2),
         emulator_cpu_ms_per_deal={
             name: round(cpu_ms_per_deal(used[name], n), 2) for name in ("salesforce", "netsuite")
@@ -98,6 +123,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "finish_seconds": summary(burst.finish_offsets),
         },
     )
+
+
+def polling_interval(env: dict[str, str]) -> float:
+    """The service's queue polling interval: a ``--set`` override, else the default."""
+    return float(env.get("SYNC__QUEUE_POLLING_INTERVAL_SECONDS", DEFAULT_POLLING_INTERVAL))
+
+
+def dbos_floor(steps: int, concurrency: int, interval: float, deals: int) -> dict[str, Any]:
+    """``bench.dbos_floor`` in its own process, shaped like the service's deals."""
+    argv = [sys.executable, "-m", "bench.dbos_floor", "--steps", str(steps),
+            "--concurrency", str(concurrency), "--polling-interval", str(interval),
+            "--workflows", str(min(deals, FLOOR_WORKFLOWS))]  # fmt: skip
+    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
+        argv, capture_output=True, text=True, check=True, timeout=900, cwd=ROOT
+    )
+    floor: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return floor
 
 
 def draw(result: dict[str, Any]) -> Any:
@@ -122,7 +164,8 @@ def draw(result: dict[str, Any]) -> Any:
         axes.set_title(
             f"{result['parameters']['deals']} deals at 0 ms latency: "
             f"{result['cpu_ms_per_deal']} CPU ms/deal (target 15, ratio {result['ratio']}), "
-            f"peak {result['peak_memory_mib']} MiB",
+            f"peak {result['peak_memory_mib']} MiB\nDBOS alone, same steps: "
+            f"{result['dbos_floor']['cpu_ms_per_workflow']} CPU ms/deal",
             fontsize=9,
         )
 

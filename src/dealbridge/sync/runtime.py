@@ -290,9 +290,13 @@ class Runtime:
         DBOS(config=self.dbos_config())
         DBOS.launch()
         budget = self.fleet.refresh()
+        # On SQLite this is the only process (``_take_lock``), so its own limit is the global
+        # one. Left unset, DBOS claims the next deal of every account in one query per poll; set,
+        # it counts the queue, lists its partitions and claims each in its own transaction.
+        single_process = is_sqlite(self.settings)
         self._queue = DBOS.register_queue(
             QUEUE_NAME,
-            global_concurrency=budget.deals_in_flight,
+            global_concurrency=None if single_process else budget.deals_in_flight,
             worker_concurrency=budget.deals_per_process,
             partition_concurrency=1,
             polling_interval_sec=self.settings.sync.queue_polling_interval_seconds,

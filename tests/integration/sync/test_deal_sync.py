@@ -183,3 +183,11 @@ def test_a_manual_sync_of_an_open_deal_is_skipped_without_error(
             "by:carol",
         )
         assert open_errors.list_errors(session) == []
+
+
+def test_on_sqlite_the_one_process_limit_is_the_queue_limit(runtime: Runtime) -> None:
+    """One process per SQLite state, so DBOS may claim every account's next deal in one query."""
+    budget = runtime.fleet.budget
+    assert runtime.queue.global_concurrency is None
+    assert runtime.queue.worker_concurrency == budget.deals_per_process == budget.deals_in_flight
+    assert runtime.queue.partition_concurrency == 1

@@ -31,6 +31,9 @@ def test_a_sound_deal_syncs_on_postgres(org: Emulators, tmp_path: Path, postgres
     runtime.launch()
     try:
         opportunity_id = org.seeded["won_candidates"][0]
+        budget = runtime.fleet.budget
+        assert runtime.queue.global_concurrency == budget.deals_in_flight  # several processes
+        assert runtime.queue.worker_concurrency == budget.deals_per_process
         outcome = close_and_sync(org, opportunity_id)
         with runtime.ledger.session() as session:
             run = runs.get_run(session, outcome["run_id"])
