@@ -1,11 +1,15 @@
 """``sync_deal``: one won opportunity into NetSuite, durably, exactly once.
 
 Steps, in order (names are part of ``ENGINE_VERSION``'s contract): ``start_run`` → ``extract`` →
-``plan`` → ``upserts`` → ``write_back`` → ``finish_run``; on failure ``record_failure`` comes
-before the write-back. ``upserts`` sends each record once the records it refers to are written
+``plan`` → ``upserts`` → ``write_back``; on failure ``record_failure`` comes before the
+write-back. ``upserts`` sends each record once the records it refers to are written
 (``sync.upserts``). Deals planned by the previous release, whose plan checkpoint has no
 ``upsert_layout``, run ``wave_1`` … ``wave_n`` instead, one step per wave as they began: their
 checkpoints replay unchanged, so the upgrade needs no new ``ENGINE_VERSION``.
+
+Then the run is finished in the ledger outside any step: doing that again after a crash records
+the same facts. Deals of earlier releases checkpointed it as a last step, ``finish_run``; their
+replay no longer calls it, which DBOS allows (only the steps a replay calls are checked).
 
 Remote steps retry retryable errors with exponential backoff for about 17 minutes
 (``sync.step_*`` settings), so a NetSuite or Salesforce outage makes deals wait and land
@@ -26,6 +30,7 @@ The outcome (also the workflow's result)::
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import structlog
@@ -43,7 +48,7 @@ from dealbridge.sync.outcome import (
     violations_error,
 )
 from dealbridge.sync.plan_data import record_keys, waves_of
-from dealbridge.sync.runtime import current_runtime
+from dealbridge.sync.runtime import current_runtime, ledger_write
 from dealbridge.sync.steps import DEPENDENCY_ORDER, UPSERT_LAYOUT_KEY
 from dealbridge.sync.write_back import FAILED, SYNCED
 
@@ -222,13 +227,10 @@ class DealSync:
             error_id=error_id,
         )
         succeeded = error is None and run_status in ("synced", "unchanged")
-        await DBOS.run_step_async(
-            current_runtime().ledger_step("finish_run"),
-            steps.finish_run,
-            self.run_id,
-            self.opportunity_id,
-            finish,
-            succeeded,
+        # Not a step: finishing the run again after a crash records the same facts, so a
+        # checkpoint would buy nothing (``runtime.ledger_write``).
+        await ledger_write(
+            partial(steps.finish_run, self.run_id, self.opportunity_id, finish, succeeded)
         )
         outcome = self._outcome(status or run_status, reason, error, error_id, write_back)
         _log.info("deal_finished", **{k: outcome[k] for k in ("opportunity_id", "status")})

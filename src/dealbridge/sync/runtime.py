@@ -39,8 +39,9 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import structlog
 from dbos import DBOS, DBOSConfig, Queue, StepOptions
@@ -66,8 +67,11 @@ ENGINE_VERSION = "1"
 QUEUE_NAME = "deals"
 DEFAULT_FLOW = SHIPPED_FLOWS_DIR / "cpq_closed_won.yaml"
 LEDGER_STEP_ATTEMPTS = 5
+LEDGER_RETRY_SECONDS = 0.2
+LEDGER_RETRY_BACKOFF = 2.0
 _LOCK_FILE = "dealbridge.lock"
 _log = structlog.get_logger("dealbridge.sync")
+T = TypeVar("T")
 
 _current: Runtime | None = None
 __all__ = ["deals_in_flight"]  # re-exported: the queue formula lives in budget.py
@@ -107,6 +111,25 @@ def is_retryable(error: BaseException) -> bool:
 def is_database_hiccup(error: BaseException) -> bool:
     """Ledger steps retry a locked or unreachable database, nothing else."""
     return isinstance(error, OperationalError)
+
+
+async def ledger_write(write: Callable[[], Awaitable[T]]) -> T:
+    """An idempotent ledger write in a workflow but outside any step, retried as a ledger step.
+
+    That is: a locked or unreachable database, up to ``LEDGER_STEP_ATTEMPTS`` times.
+
+    Why outside a step: a checkpoint costs DBOS two transactions and two thread hops, and a
+    write whose repeat changes nothing needs none — after a crash the workflow runs it
+    again, just as it would re-run a step whose checkpoint was not yet recorded.
+    """
+    delay = LEDGER_RETRY_SECONDS
+    for _ in range(LEDGER_STEP_ATTEMPTS - 1):
+        try:
+            return await write()
+        except OperationalError:
+            await asyncio.sleep(delay)
+            delay *= LEDGER_RETRY_BACKOFF
+    return await write()
 
 
 def current_runtime() -> Runtime:
@@ -258,8 +281,8 @@ class Runtime:
             "name": name,
             "retries_allowed": True,
             "max_attempts": LEDGER_STEP_ATTEMPTS,
-            "interval_seconds": 0.2,
-            "backoff_rate": 2.0,
+            "interval_seconds": LEDGER_RETRY_SECONDS,
+            "backoff_rate": LEDGER_RETRY_BACKOFF,
             "should_retry": is_database_hiccup,
         }
 

@@ -181,7 +181,11 @@ async def record_failure(
 async def finish_run(
     run_id: str, opportunity_id: str, finish: RunFinish, succeeded: bool
 ) -> dict[str, Any]:
-    """Record the outcome; after a success, close the opportunity's open error (one transaction)."""
+    """Record the outcome; after a success, close the opportunity's open error (one transaction).
+
+    Not a checkpointed step (``deal_sync`` runs it through ``runtime.ledger_write``): run again
+    after a crash, it records the same facts and finds the error already closed.
+    """
     runtime = current_runtime()
     resolve = opportunity_id if succeeded else None
     resolved = await asyncio.to_thread(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from dbos import DBOS
 from sqlalchemy import select
 
 from dealbridge.db import open_errors, runs
 from dealbridge.db.models import ApiCall
-from dealbridge.sync import Runtime, sync_now, wait_for_outcome
+from dealbridge.sync import Runtime, deal_sync, sync_now, wait_for_outcome
 from tests.integration.sync.harness import (
     Emulators,
     by_external_id,
@@ -191,3 +193,53 @@ def test_on_sqlite_the_one_process_limit_is_the_queue_limit(runtime: Runtime) ->
     assert runtime.queue.global_concurrency is None
     assert runtime.queue.worker_concurrency == budget.deals_per_process == budget.deals_in_flight
     assert runtime.queue.partition_concurrency == 1
+
+
+def test_the_run_is_finished_without_a_checkpoint_and_again_after_a_crash(
+    org: Emulators, runtime: Runtime
+) -> None:
+    """The last write of a deal is no step: a crash before DBOS recorded the outcome re-runs it."""
+    first = close_and_sync(org, org.seeded["won_candidates"][0])
+    recorded = DBOS.list_workflow_steps(first["workflow_id"])
+    assert [step["function_name"] for step in recorded] == [
+        "start_run", "extract", "plan", "upserts", "write_back",
+    ]  # fmt: skip
+    with runtime.ledger.session() as session:
+        finished = runs.get_run(session, first["run_id"])
+        assert finished is not None
+        assert finished.status == "synced"
+        facts = (finished.records_written, finished.step_timings, finished.api_calls)
+
+    # As after a crash between the ledger's write and DBOS's outcome: every step replays.
+    after_write_back = recorded[-1]["function_id"] + 1
+    forked = DBOS.fork_workflow(first["workflow_id"], after_write_back)
+    again = run(wait_for_outcome(forked.workflow_id, 90))
+
+    assert again["run_id"] == first["run_id"]
+    assert again["records_written"] == first["records_written"]
+    with runtime.ledger.session() as session:
+        refinished = runs.get_run(session, first["run_id"])
+        assert refinished is not None
+        assert refinished.status == "synced"
+        assert (refinished.records_written, refinished.step_timings, refinished.api_calls) == facts
+
+
+def test_a_deal_that_checkpointed_finish_run_replays_without_calling_it(
+    org: Emulators, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deals of earlier releases recorded ``finish_run`` as their last step; replay skips it."""
+
+    async def as_a_step(write: Any) -> Any:
+        return await DBOS.run_step_async(runtime.ledger_step("finish_run"), write)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(deal_sync, "ledger_write", as_a_step)
+        first = close_and_sync(org, org.seeded["won_candidates"][0])
+    recorded = DBOS.list_workflow_steps(first["workflow_id"])
+    assert recorded[-1]["function_name"] == "finish_run"
+
+    forked = DBOS.fork_workflow(first["workflow_id"], recorded[-1]["function_id"] + 1)
+    again = run(wait_for_outcome(forked.workflow_id, 90))
+
+    assert again["status"] == "synced"
+    assert again["run_id"] == first["run_id"]
