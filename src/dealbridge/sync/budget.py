@@ -15,7 +15,9 @@ advisory lock per live executor, counted every ``sync.reaper_interval_seconds``)
   ``W <= L``; beyond, each keeps 1 and the launch logs that the set-up is over budget). This is
   the hard bound; 429s from anyone else on the account still halve a process's cap (AIMD).
 * **deals in flight, all processes** (the ``deals`` queue's ``global_concurrency``, enforced by
-  DBOS on PostgreSQL): ``D`` = ``sync.queue_concurrency`` or ``max(2, ceil(2 * L / P))``.
+  DBOS on PostgreSQL; on SQLite, where one process runs deals, its per-process limit is ``D``
+  and the global one is left unset): ``D`` = ``sync.queue_concurrency`` or
+  ``max(2, ceil(2 * L / P))``.
 * **deals per process** (the queue's ``worker_concurrency``): ``ceil(D / W)``. It spreads deals
   like the caps are spread, so no process queues calls behind its own cap while another
   process's share sits idle.

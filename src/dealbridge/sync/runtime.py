@@ -126,7 +126,9 @@ async def ledger_write(write: Callable[[], Awaitable[T]]) -> T:
     for _ in range(LEDGER_STEP_ATTEMPTS - 1):
         try:
             return await write()
-        except OperationalError:
+        except Exception as error:
+            if not is_database_hiccup(error):
+                raise
             await asyncio.sleep(delay)
             delay *= LEDGER_RETRY_BACKOFF
     return await write()
