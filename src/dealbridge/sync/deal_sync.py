@@ -1,11 +1,14 @@
 """``sync_deal``: one won opportunity into NetSuite, durably, exactly once.
 
-Steps, in order (names are part of ``ENGINE_VERSION``'s contract): ``start_run`` → ``extract`` →
-``plan`` → ``upserts`` → ``write_back``; on failure ``record_failure`` comes before the
+Steps, in order (names are part of ``ENGINE_VERSION``'s contract): ``start_run`` →
+``read_and_plan`` → ``upserts`` → ``write_back``; on failure ``record_failure`` comes before the
 write-back. ``upserts`` sends each record once the records it refers to are written
-(``sync.upserts``). Deals planned by the previous release, whose plan checkpoint has no
-``upsert_layout``, run ``wave_1`` … ``wave_n`` instead, one step per wave as they began: their
-checkpoints replay unchanged, so the upgrade needs no new ``ENGINE_VERSION``.
+(``sync.upserts``).
+
+Deals started by earlier releases go on as they began, so the upgrades need no new
+``ENGINE_VERSION``: a ``start_run`` checkpoint without ``read_layout`` means separate ``extract``
+and ``plan`` steps (the run's timings name ``extract`` and ``plan`` either way), and a plan
+checkpoint without ``upsert_layout`` means ``wave_1`` … ``wave_n``, one step per wave.
 
 Then the run is finished in the ledger outside any step: doing that again after a crash records
 the same facts. Deals of earlier releases checkpointed it as a last step, ``finish_run``; their
@@ -71,6 +74,7 @@ class DealSync:
         self.account_id: str | None = trigger.get("account_id")
         self.workflow_id = DBOS.workflow_id or ""
         self.run_id = ""
+        self.read_in_one_step = False
         self.timings: list[dict[str, Any]] = []
         self.document: dict[str, Any] | None = None
         self.ids: dict[str, str] = {}
@@ -88,6 +92,7 @@ class DealSync:
             self.trigger,
         )
         self.run_id = started["run_id"]
+        self.read_in_one_step = started.get(steps.READ_LAYOUT_KEY) == steps.ONE_READ_STEP
         if started["own_write_back"]:
             return await self._finish("unchanged", reason="own_write_back")
         try:
@@ -99,15 +104,7 @@ class DealSync:
         return outcome
 
     async def _sync(self) -> dict[str, Any]:
-        runtime = current_runtime()
-        extracted = await self._step(
-            runtime.remote_step("extract"), steps.extract, self.run_id, self.opportunity_id
-        )
-        self.account_id = extracted["account_id"] or self.account_id
-        fresh = self.trigger["kind"] == "retry"
-        planned = await self._step(
-            runtime.remote_step("plan"), steps.plan, self.run_id, extracted["graph"], fresh
-        )
+        planned = await (self._read_and_plan() if self.read_in_one_step else self._read_then_plan())
         self.document = planned["plan"]
         if not planned["triggered"]:
             return await self._finish("invalid", reason="not_triggered", status="skipped")
@@ -121,6 +118,29 @@ class DealSync:
         status = "synced" if self.written else "unchanged"
         write_back = await self._write_back(self._success_write(), unchanged=not self.written)
         return await self._finish(status, write_back=write_back)
+
+    async def _read_and_plan(self) -> dict[str, Any]:
+        """The deal read and planned in one step (``steps.read_and_plan``)."""
+        options = current_runtime().remote_step(steps.ONE_READ_STEP)
+        fresh = self.trigger["kind"] == "retry"
+        planned: dict[str, Any] = await DBOS.run_step_async(
+            options, steps.read_and_plan, self.run_id, self.opportunity_id, fresh
+        )
+        self.timings.extend(planned["timings"])
+        self.account_id = planned["account_id"] or self.account_id
+        return planned
+
+    async def _read_then_plan(self) -> dict[str, Any]:
+        """Earlier releases' layout, for deals they started: ``extract``, then ``plan``."""
+        runtime = current_runtime()
+        extracted = await self._step(
+            runtime.remote_step("extract"), steps.extract, self.run_id, self.opportunity_id
+        )
+        self.account_id = extracted["account_id"] or self.account_id
+        fresh = self.trigger["kind"] == "retry"
+        return await self._step(
+            runtime.remote_step("plan"), steps.plan, self.run_id, extracted["graph"], fresh
+        )
 
     async def _upserts(self) -> None:
         runtime = current_runtime()

@@ -38,6 +38,10 @@ T = TypeVar("T")
 # checkpoint without it was written by the previous release, whose deals go on wave by wave.
 UPSERT_LAYOUT_KEY = "upsert_layout"
 DEPENDENCY_ORDER = "dependency_order"
+# ``start_run``'s checkpoint says how the deal is read: extract and plan in one step. Without it
+# (earlier releases) the deal goes on with an ``extract`` step and a ``plan`` step.
+READ_LAYOUT_KEY = "read_layout"
+ONE_READ_STEP = "read_and_plan"
 AUTOMATIC_TRIGGERS = frozenset({"outbound_message", "poller"})
 
 
@@ -56,13 +60,50 @@ async def start_run(
             echo_check=trigger["kind"] in AUTOMATIC_TRIGGERS,
         )
     )
-    return {"run_id": run_id, "own_write_back": echo, "ms": _ms(started)}
+    return {"run_id": run_id, "own_write_back": echo, READ_LAYOUT_KEY: ONE_READ_STEP,
+            "ms": _ms(started)}  # fmt: skip
+
+
+async def read_and_plan(run_id: str, opportunity_id: str, fresh_lookups: bool) -> dict[str, Any]:
+    """``extract`` and ``plan`` in one step: the deal graph read, stored with the run, planned.
+
+    Why one step: both only read (Salesforce, NetSuite's lookup tables), so repeating both after
+    a crash or an outage is as safe as repeating either, and the graph then needs no checkpoint
+    of its own — one step fewer per deal, and no copy of the graph through DBOS. Its checkpoint
+    is the plan's, with the run's ``timings`` of each half for the console.
+    """
+    started = time.perf_counter()
+    graph, _data = await _read_graph(run_id, opportunity_id)
+    read_ms = _ms(started)
+    planned = await _plan_graph(run_id, graph, fresh_lookups)
+    timings = [{"step": "extract", "ms": read_ms}, {"step": "plan", "ms": planned["ms"]}]
+    return {**_graph_facts(graph), **planned, "timings": timings, "ms": _ms(started)}
 
 
 async def extract(run_id: str, opportunity_id: str) -> dict[str, Any]:
-    """The deal graph (≤ 2 Salesforce calls), stored with the run for replay."""
-    runtime = current_runtime()
+    """The deal graph (≤ 2 Salesforce calls), stored with the run for replay.
+
+    The step of deals planned by earlier releases (``start_run``'s checkpoint without
+    ``read_layout``); later ones read and plan in ``read_and_plan``.
+    """
     started = time.perf_counter()
+    graph, data = await _read_graph(run_id, opportunity_id)
+    return {"graph": data, **_graph_facts(graph), "ms": _ms(started)}
+
+
+async def plan(run_id: str, graph: dict[str, Any], fresh_lookups: bool) -> dict[str, Any]:
+    """The flow's plan of the deal, as a document (``plan_data``), or why there is none.
+
+    ``fresh_lookups`` drops the cached SuiteQL tables first: a retry usually follows a fix of
+    NetSuite's reference data (an item added), which a cached table would hide. The step of
+    deals of earlier releases, as ``extract``.
+    """
+    return await _plan_graph(run_id, DealGraph.from_json(json.dumps(graph)), fresh_lookups)
+
+
+async def _read_graph(run_id: str, opportunity_id: str) -> tuple[DealGraph, dict[str, Any]]:
+    """The deal graph from Salesforce, stored with the run (with the calls) for replay."""
+    runtime = current_runtime()
 
     async def fetch(calls: list[CallRecord]) -> tuple[DealGraph, dict[str, Any]]:
         clients = await runtime.loop_clients()
@@ -74,27 +115,23 @@ async def extract(run_id: str, opportunity_id: str) -> dict[str, Any]:
         await _store_with(calls, partial(runtime.ledger.mark_running, run_id, data))
         return graph, data
 
-    graph, data = await _recording_calls(run_id, fetch)
+    return await _recording_calls(run_id, fetch)
+
+
+def _graph_facts(graph: DealGraph) -> dict[str, Any]:
     stamp = graph.opportunity.system_modstamp
     return {
-        "graph": data,
         "account_id": graph.opportunity.account_id,
         "system_modstamp": salesforce_instant(stamp) if stamp else None,
-        "ms": _ms(started),
     }
 
 
-async def plan(run_id: str, graph: dict[str, Any], fresh_lookups: bool) -> dict[str, Any]:
-    """The flow's plan of the deal, as a document (``plan_data``), or why there is none.
-
-    ``fresh_lookups`` drops the cached SuiteQL tables first: a retry usually follows a fix of
-    NetSuite's reference data (an item added), which a cached table would hide.
-    """
+async def _plan_graph(run_id: str, deal: DealGraph, fresh_lookups: bool) -> dict[str, Any]:
+    """The plan document of ``deal`` and whether it may be sent (``plan``'s answer)."""
     runtime = current_runtime()
     if fresh_lookups:
         runtime.table_cache.clear()
     started = time.perf_counter()
-    deal = DealGraph.from_json(json.dumps(graph))
     if not runtime.engine.triggered(deal):
         return {"triggered": False, "ok": False, "plan": None, "ms": _ms(started)}
 

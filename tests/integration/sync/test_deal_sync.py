@@ -202,7 +202,7 @@ def test_the_run_is_finished_without_a_checkpoint_and_again_after_a_crash(
     first = close_and_sync(org, org.seeded["won_candidates"][0])
     recorded = DBOS.list_workflow_steps(first["workflow_id"])
     assert [step["function_name"] for step in recorded] == [
-        "start_run", "extract", "plan", "upserts", "write_back",
+        "start_run", "read_and_plan", "upserts", "write_back",
     ]  # fmt: skip
     with runtime.ledger.session() as session:
         finished = runs.get_run(session, first["run_id"])

@@ -1,9 +1,11 @@
-"""Upserts in one step, in dependency order; deals planned by the previous release go on in waves.
+"""The step layouts: a deal started by an earlier release goes on as it began.
 
-Until this release a deal checkpointed one step per wave (``wave_1`` … ``wave_n``). A deal that
-was running when the service was upgraded is recovered by the new code from those checkpoints:
-its plan checkpoint (without ``upsert_layout``) must send it on wave by wave, or DBOS would find
-``upserts`` where the checkpoints say ``wave_2`` and stop the deal.
+A deal reads and plans in one step and upserts in another, in dependency order. Earlier releases
+checkpointed ``extract`` and ``plan`` as two steps, and before that one step per wave
+(``wave_1`` … ``wave_n``). A deal that was running when the service was upgraded is recovered by
+the new code from those checkpoints: its ``start_run`` checkpoint (without ``read_layout``) must
+send it on to ``extract`` and ``plan``, its plan checkpoint (without ``upsert_layout``) wave by
+wave, or DBOS would find a step where the checkpoints name another and stop the deal.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 import pytest
 from dbos import DBOS
 
+from dealbridge.db import runs
 from dealbridge.sync import Runtime, steps, wait_for_outcome
-from dealbridge.sync.steps import UPSERT_LAYOUT_KEY
+from dealbridge.sync.steps import READ_LAYOUT_KEY, UPSERT_LAYOUT_KEY
 from tests.integration.sync.harness import Emulators, by_external_id, close_and_sync, run
 
 PlanStep = Callable[..., Awaitable[dict[str, Any]]]
@@ -33,29 +36,76 @@ def _check_landed(org: Emulators, outcome: dict[str, Any]) -> None:
         assert stored[kind][external_id]["id"] == outcome["netsuite_ids"][f"{kind}/{external_id}"]
 
 
-def test_a_deal_upserts_in_one_step_and_lands(org: Emulators, runtime: Runtime) -> None:
+def test_a_deal_reads_and_plans_in_one_step_upserts_in_another_and_lands(
+    org: Emulators, runtime: Runtime
+) -> None:
     outcome = close_and_sync(org, org.seeded["won_candidates"][0])
 
     _check_landed(org, outcome)
     names = _step_names(outcome["workflow_id"])
-    assert names[:4] == ["start_run", "extract", "plan", "upserts"]
-    assert not [name for name in names if name.startswith("wave_")]
+    assert names[:3] == ["start_run", "read_and_plan", "upserts"]
+    assert not [name for name in names if name.startswith("wave_") or name in ("extract", "plan")]
+    with runtime.ledger.session() as session:
+        finished = runs.get_run(session, outcome["run_id"])
+        assert finished is not None
+        assert [t["step"] for t in finished.step_timings][:4] == [
+            "start_run", "extract", "plan", "upserts",
+        ]  # fmt: skip
 
 
-def _as_previous_release(plan_step: PlanStep) -> PlanStep:
-    """The plan step answering as the previous release did: no ``upsert_layout``."""
+def _as_earlier_release(key: str, step: PlanStep) -> PlanStep:
+    """``step`` answering as an earlier release did: no ``key`` in its checkpoint."""
 
-    async def plan_without_layout(*args: Any) -> dict[str, Any]:
-        planned = await plan_step(*args)
-        planned.pop(UPSERT_LAYOUT_KEY, None)
-        return planned
+    async def without_layout(*args: Any) -> dict[str, Any]:
+        answer = await step(*args)
+        answer.pop(key, None)
+        return answer
 
-    return plan_without_layout
+    return without_layout
 
 
 @pytest.fixture
 def previous_release_plan(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(steps, "plan", _as_previous_release(steps.plan))
+    """The release before the upserts step: neither layout key in its checkpoints."""
+    monkeypatch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, steps.start_run))
+    monkeypatch.setattr(steps, "plan", _as_earlier_release(UPSERT_LAYOUT_KEY, steps.plan))
+
+
+@pytest.fixture
+def previous_release_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release before the read step: ``start_run``'s checkpoint has no ``read_layout``."""
+    monkeypatch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, steps.start_run))
+
+
+def test_a_deal_started_by_the_previous_release_extracts_then_plans(
+    org: Emulators, runtime: Runtime, previous_release_start: None
+) -> None:
+    outcome = close_and_sync(org, org.seeded["won_candidates"][0])
+
+    _check_landed(org, outcome)
+    assert _step_names(outcome["workflow_id"])[:4] == ["start_run", "extract", "plan", "upserts"]
+
+
+def test_a_deal_recovered_after_extract_of_the_previous_release_plans_on_its_own(
+    org: Emulators, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay a deal checkpointed up to ``extract`` with the current ``start_run`` in place."""
+    current = steps.start_run
+    with monkeypatch.context() as patch:
+        patch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, current))
+        first = close_and_sync(org, org.seeded["won_candidates"][0])
+    recorded = DBOS.list_workflow_steps(first["workflow_id"])
+    plan_step = next(s["function_id"] for s in recorded if s["function_name"] == "plan")
+
+    # start_run and extract come from the checkpoints, as after a crash during plan.
+    forked = DBOS.fork_workflow(first["workflow_id"], plan_step)
+    outcome = run(wait_for_outcome(forked.workflow_id, 90))
+
+    assert outcome["run_id"] == first["run_id"]
+    _check_landed(org, outcome)
+    names = _step_names(forked.workflow_id)
+    assert names[:4] == ["start_run", "extract", "plan", "upserts"]
+    assert "read_and_plan" not in names
 
 
 def test_a_deal_planned_by_the_previous_release_runs_wave_by_wave(
@@ -74,11 +124,12 @@ def test_a_deal_recovered_from_the_previous_release_checkpoints_goes_on_in_waves
     org: Emulators, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Replay the checkpoints of a wave-by-wave deal with the current plan step in place."""
-    current = steps.plan
+    current_start, current_plan = steps.start_run, steps.plan
     with monkeypatch.context() as patch:
-        patch.setattr(steps, "plan", _as_previous_release(current))
+        patch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, current_start))
+        patch.setattr(steps, "plan", _as_earlier_release(UPSERT_LAYOUT_KEY, current_plan))
         first = close_and_sync(org, org.seeded["won_candidates"][0])
-    assert steps.plan is current
+    assert steps.plan is current_plan
     recorded = DBOS.list_workflow_steps(first["workflow_id"])
     second_wave = next(s["function_id"] for s in recorded if s["function_name"] == "wave_2")
 
