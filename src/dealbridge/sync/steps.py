@@ -60,8 +60,12 @@ async def start_run(
             echo_check=trigger["kind"] in AUTOMATIC_TRIGGERS,
         )
     )
-    return {"run_id": run_id, "own_write_back": echo, READ_LAYOUT_KEY: ONE_READ_STEP,
-            "ms": _ms(started)}  # fmt: skip
+    return {
+        "run_id": run_id,
+        "own_write_back": echo,
+        READ_LAYOUT_KEY: ONE_READ_STEP,
+        "ms": _ms(started),
+    }
 
 
 async def read_and_plan(run_id: str, opportunity_id: str, fresh_lookups: bool) -> dict[str, Any]:
