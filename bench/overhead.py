@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
         peak = memory_kib(pids["service"], "VmHWM")
         steps = rig.steps_per_deal()
-        in_flight = int(rig.service.info.get("deals_in_flight") or 30)
+        in_flight = int(rig.service.info["deals_in_flight"])
         params = {**parameters(args, options, rig), "idle_seconds": args.idle_seconds,
                   "warmup_deals": args.warmup}  # fmt: skip
     n, gross = len(burst.deals), cpu_ms_per_deal(used["service"], len(burst.deals))

@@ -74,7 +74,6 @@ class DealSync:
         self.account_id: str | None = trigger.get("account_id")
         self.workflow_id = DBOS.workflow_id or ""
         self.run_id = ""
-        self.read_in_one_step = False
         self.timings: list[dict[str, Any]] = []
         self.document: dict[str, Any] | None = None
         self.ids: dict[str, str] = {}
@@ -92,19 +91,18 @@ class DealSync:
             self.trigger,
         )
         self.run_id = started["run_id"]
-        self.read_in_one_step = started.get(steps.READ_LAYOUT_KEY) == steps.ONE_READ_STEP
         if started["own_write_back"]:
             return await self._finish("unchanged", reason="own_write_back")
         try:
-            outcome = await self._sync()
+            outcome = await self._sync(started.get(steps.READ_LAYOUT_KEY) == steps.ONE_READ_STEP)
         except Exception as exc:
             if is_engine_control(exc):
                 raise
             return await self._fail(as_dealbridge_error(exc))
         return outcome
 
-    async def _sync(self) -> dict[str, Any]:
-        planned = await (self._read_and_plan() if self.read_in_one_step else self._read_then_plan())
+    async def _sync(self, read_in_one_step: bool) -> dict[str, Any]:
+        planned = await (self._read_and_plan() if read_in_one_step else self._read_then_plan())
         self.document = planned["plan"]
         if not planned["triggered"]:
             return await self._finish("invalid", reason="not_triggered", status="skipped")
@@ -121,12 +119,13 @@ class DealSync:
 
     async def _read_and_plan(self) -> dict[str, Any]:
         """The deal read and planned in one step (``steps.read_and_plan``)."""
-        options = current_runtime().remote_step(steps.ONE_READ_STEP)
-        fresh = self.trigger["kind"] == "retry"
-        planned: dict[str, Any] = await DBOS.run_step_async(
-            options, steps.read_and_plan, self.run_id, self.opportunity_id, fresh
+        planned = await self._step(
+            current_runtime().remote_step(steps.ONE_READ_STEP),
+            steps.read_and_plan,
+            self.run_id,
+            self.opportunity_id,
+            self._fresh_lookups,
         )
-        self.timings.extend(planned["timings"])
         self.account_id = planned["account_id"] or self.account_id
         return planned
 
@@ -137,10 +136,18 @@ class DealSync:
             runtime.remote_step("extract"), steps.extract, self.run_id, self.opportunity_id
         )
         self.account_id = extracted["account_id"] or self.account_id
-        fresh = self.trigger["kind"] == "retry"
         return await self._step(
-            runtime.remote_step("plan"), steps.plan, self.run_id, extracted["graph"], fresh
+            runtime.remote_step("plan"),
+            steps.plan,
+            self.run_id,
+            extracted["graph"],
+            self._fresh_lookups,
         )
+
+    @property
+    def _fresh_lookups(self) -> bool:
+        """A retry plans with fresh lookup tables (it usually follows a fix of reference data)."""
+        return bool(self.trigger["kind"] == "retry")
 
     async def _upserts(self) -> None:
         runtime = current_runtime()
@@ -279,7 +286,11 @@ class DealSync:
         }
 
     async def _step(self, options: StepOptions, function: Any, *args: Any) -> dict[str, Any]:
-        """Run one checkpointed step and keep its duration for the run's timings."""
+        """Run one checkpointed step and keep its duration for the run's timings.
+
+        A step that does several things names each with its own duration (``timings``).
+        """
         result: dict[str, Any] = await DBOS.run_step_async(options, function, *args)
-        self.timings.append({"step": options.get("name"), "ms": result.get("ms")})
+        own = [{"step": options.get("name"), "ms": result.get("ms")}]
+        self.timings.extend(result.get("timings") or own)
         return result
