@@ -34,6 +34,7 @@ import dealbridge.sync.poller  # noqa: F401 - registers the poll workflow before
 from dealbridge.cli.alerting import register_alert_schedule
 from dealbridge.cli.runtime_cli import fail, load_settings
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_PATH
+from dealbridge.core.collector import tune_for_service
 from dealbridge.listening import bind_listener, public_host
 from dealbridge.settings import Settings
 from dealbridge.sync.auto_retry import register_auto_retry_schedule
@@ -174,6 +175,7 @@ def serve(
 
 
 def _announce(service: Service) -> None:
+    tune_for_service()  # startup is over: what exists now lives as long as the process
     typer.echo(json.dumps(service.describe()))
 
 

@@ -25,6 +25,7 @@ import dealbridge.cli.alerting  # registers the alert tick: a worker may recover
 import dealbridge.sync.auto_retry
 import dealbridge.sync.reconcile_schedule  # noqa: F401 - a worker may recover a reconcile tick
 from dealbridge.cli.runtime_cli import error_console, load_settings, reporting
+from dealbridge.core.collector import tune_for_service
 from dealbridge.sync.runtime import Runtime, describe
 
 _TICK_SECONDS = 0.5
@@ -41,6 +42,7 @@ def worker(
     runtime = Runtime(settings)
     with reporting():
         runtime.launch()
+    tune_for_service()  # startup is over: what exists now lives as long as the process
     stop = _trap_signals()
     try:
         typer.echo(json.dumps(describe(runtime)))

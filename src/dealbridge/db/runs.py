@@ -12,9 +12,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CursorResult, Select, Table, func, literal, select
 from sqlalchemy.orm import Session
 
 from dealbridge.db.dialect import upsert_insert
@@ -23,6 +23,8 @@ from dealbridge.db.models import FINISHED_STATUSES, RUN_STATUSES, TRIGGERS, Run
 from dealbridge.db.timestamps import ensure_aware, utc_now
 
 SUCCESS_STATUSES = ("synced", "unchanged")
+# The table itself, for the engine's statements that need no entity (``open_run``).
+_RUNS = cast(Table, Run.__table__)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,41 @@ def start_run(
     Safe under any number of concurrent callers: the insert is ``ON CONFLICT DO NOTHING`` on the
     unique workflow id, so exactly one row exists afterwards and every caller gets it.
     """
+    run_id = open_run(
+        session,
+        workflow_id=workflow_id,
+        opportunity_id=opportunity_id,
+        trigger=trigger,
+        account_id=account_id,
+        trigger_ref=trigger_ref,
+        system_modstamp=system_modstamp,
+        flow=flow,
+        flow_version=flow_version,
+        received_at=received_at,
+        deal_graph=deal_graph,
+    )
+    return _require(session, run_id)
+
+
+def open_run(
+    session: Session,
+    *,
+    workflow_id: str,
+    opportunity_id: str,
+    trigger: str,
+    account_id: str | None = None,
+    trigger_ref: str | None = None,
+    system_modstamp: datetime | None = None,
+    flow: str | None = None,
+    flow_version: int | None = None,
+    received_at: datetime | None = None,
+    deal_graph: dict[str, Any] | None = None,
+) -> str:
+    """``start_run`` for the engine: the run's id, without building the row as an entity.
+
+    Why apart: the engine opens a run for every deal and needs only its id; reading the row
+    back as an entity cost it more CPU than the insert (issue 8).
+    """
     _check(trigger, TRIGGERS, "trigger")
     values: dict[str, Any] = {
         "id": str(uuid.uuid4()),
@@ -82,12 +119,12 @@ def start_run(
         "records_unchanged": 0,
         "deal_graph": deal_graph,
     }
-    insert = upsert_insert(session, Run).values(**values)
+    insert = upsert_insert(session, _RUNS).values(**values)
     session.execute(insert.on_conflict_do_nothing(index_elements=["workflow_id"]))
-    run = get_run_by_workflow(session, workflow_id)
-    if run is None:  # pragma: no cover - the row was just inserted or already there
+    found = session.scalar(select(_RUNS.c.id).where(_RUNS.c.workflow_id == workflow_id))
+    if found is None:  # pragma: no cover - the row was just inserted or already there
         raise LedgerError(f"run for workflow {workflow_id} vanished after insert")
-    return run
+    return str(found)
 
 
 def mark_running(
@@ -100,16 +137,45 @@ def mark_running(
     flow_version: int | None = None,
 ) -> Run:
     """Move a queued run to running; a finished run is left as it is (a replayed step)."""
-    run = _require(session, run_id)
-    if run.status in FINISHED_STATUSES:
-        return run
-    run.status = "running"
-    run.started_at = run.started_at or ensure_aware(started_at or utc_now(), "started_at")
-    run.deal_graph = deal_graph if deal_graph is not None else run.deal_graph
-    run.flow = flow or run.flow
-    run.flow_version = flow_version if flow_version is not None else run.flow_version
-    session.flush()
-    return run
+    session.flush()  # the statement below bypasses the session: pending changes go first
+    record_running(
+        session,
+        run_id,
+        started_at=started_at,
+        deal_graph=deal_graph,
+        flow=flow,
+        flow_version=flow_version,
+    )
+    return _require(session, run_id, fresh=True)
+
+
+def record_running(
+    session: Session,
+    run_id: str,
+    *,
+    started_at: datetime | None = None,
+    deal_graph: dict[str, Any] | None = None,
+    flow: str | None = None,
+    flow_version: int | None = None,
+) -> None:
+    """``mark_running`` for the engine: one ``UPDATE``, no entity (see ``open_run``)."""
+    started = ensure_aware(started_at or utc_now(), "started_at")
+    values: dict[str, Any] = {
+        "status": "running",
+        # Typed as the column, so the value is stored as every other timestamp is (UtcDateTime).
+        "started_at": func.coalesce(_RUNS.c.started_at, literal(started, _RUNS.c.started_at.type)),
+    }
+    if deal_graph is not None:
+        values["deal_graph"] = deal_graph
+    if flow:
+        values["flow"] = flow
+    if flow_version is not None:
+        values["flow_version"] = flow_version
+    still_open = _RUNS.c.status.not_in(FINISHED_STATUSES)
+    update = _RUNS.update().where(_RUNS.c.id == run_id, still_open).values(**values)
+    result = cast(CursorResult[Any], session.execute(update))
+    if result.rowcount == 0:
+        _require_row(session, run_id)  # finished already (a replayed step), or missing
 
 
 def finish_run(
@@ -131,22 +197,60 @@ def finish_run(
     ``latency_ms`` is measured from ``received_at`` (the trigger), not ``started_at``: it is the
     wait a finance user sees, queueing included.
     """
+    session.flush()  # the statement below bypasses the session: pending changes go first
+    record_finish(
+        session,
+        run_id,
+        status=status,
+        finished_at=finished_at,
+        step_timings=step_timings,
+        api_calls=api_calls,
+        records_written=records_written,
+        records_unchanged=records_unchanged,
+        plan=plan,
+        deal_graph=deal_graph,
+        error_id=error_id,
+    )
+    return _require(session, run_id, fresh=True)
+
+
+def record_finish(
+    session: Session,
+    run_id: str,
+    *,
+    status: str,
+    finished_at: datetime | None = None,
+    step_timings: list[dict[str, Any]] | None = None,
+    api_calls: dict[str, Any] | None = None,
+    records_written: int = 0,
+    records_unchanged: int = 0,
+    plan: dict[str, Any] | None = None,
+    deal_graph: dict[str, Any] | None = None,
+    error_id: int | None = None,
+) -> None:
+    """``finish_run`` for the engine: two columns read, one ``UPDATE`` (see ``open_run``).
+
+    The deal graph and plan already stored are neither read nor rewritten unless given.
+    """
     _check(status, FINISHED_STATUSES, "finished status")
-    run = _require(session, run_id)
+    received_at, started_at = _require_row(session, run_id)
     finished = ensure_aware(finished_at or utc_now(), "finished_at")
-    run.status = status
-    run.finished_at = finished
-    run.started_at = run.started_at or finished
-    run.latency_ms = max(0, round((finished - run.received_at).total_seconds() * 1000))
-    run.step_timings = list(step_timings or [])
-    run.api_calls = dict(api_calls or {})
-    run.records_written = records_written
-    run.records_unchanged = records_unchanged
-    run.plan = plan if plan is not None else run.plan
-    run.deal_graph = deal_graph if deal_graph is not None else run.deal_graph
-    run.error_id = error_id
-    session.flush()
-    return run
+    values: dict[str, Any] = {
+        "status": status,
+        "finished_at": finished,
+        "started_at": started_at or finished,
+        "latency_ms": max(0, round((finished - received_at).total_seconds() * 1000)),
+        "step_timings": list(step_timings or []),
+        "api_calls": dict(api_calls or {}),
+        "records_written": records_written,
+        "records_unchanged": records_unchanged,
+        "error_id": error_id,
+    }
+    if plan is not None:
+        values["plan"] = plan
+    if deal_graph is not None:
+        values["deal_graph"] = deal_graph
+    session.execute(_RUNS.update().where(_RUNS.c.id == run_id).values(**values))
 
 
 def get_run(session: Session, run_id: str) -> Run | None:
@@ -229,11 +333,20 @@ def _filtered(query: Select[Any], filters: RunFilter) -> Select[Any]:
     return query
 
 
-def _require(session: Session, run_id: str) -> Run:
-    run = session.get(Run, run_id)
+def _require(session: Session, run_id: str, *, fresh: bool = False) -> Run:
+    run = session.get(Run, run_id, populate_existing=fresh)
     if run is None:
         raise NotInLedgerError(f"no run with id {run_id}")
     return run
+
+
+def _require_row(session: Session, run_id: str) -> tuple[datetime, datetime | None]:
+    """``(received_at, started_at)`` of the run, or ``NotInLedgerError``."""
+    query = select(_RUNS.c.received_at, _RUNS.c.started_at).where(_RUNS.c.id == run_id)
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise NotInLedgerError(f"no run with id {run_id}")
+    return row[0], row[1]
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> None:

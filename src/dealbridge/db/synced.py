@@ -128,7 +128,7 @@ def upsert_synced(
         return 0
     synced_at = ensure_aware(at or utc_now(), "at")
     rows = [_write_row(write, run_id, synced_at) for write in writes]
-    insert = upsert_insert(session, SyncedRecord)
+    insert = upsert_insert(session, SyncedRecord.__table__)  # no ORM bulk path (``api_calls``)
     updated = {name: insert.excluded[name] for name in rows[0] if name not in _PRIMARY_KEY}
     session.execute(insert.on_conflict_do_update(index_elements=_PRIMARY_KEY, set_=updated), rows)
     return len(rows)

@@ -95,7 +95,7 @@ class Ledger:
     ) -> str:
         stamp = trigger.get("system_modstamp")
         received = trigger.get("received_at")
-        run = runs.start_run(
+        return runs.open_run(
             session,
             workflow_id=workflow_id,
             opportunity_id=opportunity_id,
@@ -105,7 +105,6 @@ class Ledger:
             system_modstamp=parse_instant(stamp) if stamp else None,
             received_at=datetime.fromisoformat(received) if received else None,
         )
-        return run.id
 
     def begin_run(
         self, workflow_id: str, opportunity_id: str, trigger: dict[str, Any], *, echo_check: bool
@@ -124,7 +123,7 @@ class Ledger:
     ) -> None:
         """The run has started; keep the deal graph for replay and the console (and ``calls``)."""
         with self.session() as session:
-            runs.mark_running(session, run_id, deal_graph=graph)
+            runs.record_running(session, run_id, deal_graph=graph)
             if calls:
                 api_calls.record_calls(session, run_id, calls)
 
@@ -138,7 +137,7 @@ class Ledger:
         """
         with self.session() as session:
             summary = api_calls.call_counts(api_calls.call_records_for_run(session, run_id))
-            runs.finish_run(
+            runs.record_finish(
                 session,
                 run_id,
                 status=finish.status,
