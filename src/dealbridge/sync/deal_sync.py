@@ -1,18 +1,20 @@
 """``sync_deal``: one won opportunity into NetSuite, durably, exactly once.
 
-Steps, in order (names are part of ``ENGINE_VERSION``'s contract): ``start_run`` →
-``read_and_plan`` → ``upserts`` → ``write_back``; on failure ``record_failure`` comes before the
-write-back. ``upserts`` sends each record once the records it refers to are written
-(``sync.upserts``).
+The run is opened in the ledger outside any step (``_start``); then the steps, in order (names
+are part of ``ENGINE_VERSION``'s contract): ``read_and_plan`` → ``upserts`` → ``write_back``; on
+failure ``record_failure`` comes before the write-back. ``upserts`` sends each record once the
+records it refers to are written (``sync.upserts``). Then the run is finished in the ledger,
+outside any step too. Doing either ledger write again after a crash records the same facts: the
+run is keyed by its workflow id, and finishing it writes the same outcome.
 
-Deals started by earlier releases go on as they began, so the upgrades need no new
-``ENGINE_VERSION``: a ``start_run`` checkpoint without ``read_layout`` means separate ``extract``
-and ``plan`` steps (the run's timings name ``extract`` and ``plan`` either way), and a plan
-checkpoint without ``upsert_layout`` means ``wave_1`` … ``wave_n``, one step per wave.
-
-Then the run is finished in the ledger outside any step: doing that again after a crash records
-the same facts. Deals of earlier releases checkpointed it as a last step, ``finish_run``; their
-replay no longer calls it, which DBOS allows (only the steps a replay calls are checked).
+Deals queued or started by earlier releases go on as they began, so the upgrades need no new
+``ENGINE_VERSION``: a trigger without ``start_layout`` (the workflow's input, written when the
+deal was queued) means the run is opened in a ``start_run`` step; a ``start_run`` checkpoint
+without ``read_layout`` means separate ``extract`` and ``plan`` steps (the run's timings name
+``start_run``, ``extract`` and ``plan`` either way); a plan checkpoint without ``upsert_layout``
+means ``wave_1`` … ``wave_n``, one step per wave. Deals of earlier releases also checkpointed the
+finish as a last step, ``finish_run``; their replay no longer calls it, which DBOS allows (only
+the steps a replay calls are checked).
 
 Remote steps retry retryable errors with exponential backoff for about 17 minutes
 (``sync.step_*`` settings), so a NetSuite or Salesforce outage makes deals wait and land
@@ -82,14 +84,7 @@ class DealSync:
 
     async def run(self) -> dict[str, Any]:
         """The whole deal: see the module docstring."""
-        runtime = current_runtime()
-        started = await self._step(
-            runtime.ledger_step("start_run"),
-            steps.start_run,
-            self.workflow_id,
-            self.opportunity_id,
-            self.trigger,
-        )
+        started = await self._start()
         self.run_id = started["run_id"]
         if started["own_write_back"]:
             return await self._finish("unchanged", reason="own_write_back")
@@ -100,6 +95,22 @@ class DealSync:
                 raise
             return await self._fail(as_dealbridge_error(exc))
         return outcome
+
+    async def _start(self) -> dict[str, Any]:
+        """The run opened: outside any step, or as the first step of an earlier release's deal.
+
+        Why no step: opening the run again after a crash finds the same row (it is keyed by the
+        workflow id), so a checkpoint would cost DBOS two transactions for nothing. The echo
+        check is repeated with it; it can only change from "our own write-back" to "a change"
+        (the watermark moves forward only), and then the deal is synced instead of skipped.
+        """
+        args = (self.workflow_id, self.opportunity_id, self.trigger)
+        if self.trigger.get(steps.START_LAYOUT_KEY) != steps.RUN_OPENED_WITHOUT_STEP:
+            options = current_runtime().ledger_step("start_run")
+            return await self._step(options, steps.start_run, *args)
+        started = await ledger_write(partial(steps.start_run, *args))
+        self.timings.append({"step": "start_run", "ms": started["ms"]})
+        return started
 
     async def _sync(self, read_in_one_step: bool) -> dict[str, Any]:
         planned = await (self._read_and_plan() if read_in_one_step else self._read_then_plan())

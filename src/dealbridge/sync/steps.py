@@ -42,13 +42,22 @@ DEPENDENCY_ORDER = "dependency_order"
 # (earlier releases) the deal goes on with an ``extract`` step and a ``plan`` step.
 READ_LAYOUT_KEY = "read_layout"
 ONE_READ_STEP = "read_and_plan"
+# The trigger (the workflow's input, fixed when the deal is queued) says how the run is opened:
+# outside any step. A trigger without it was queued by an earlier release, whose deals begin
+# with a ``start_run`` step.
+START_LAYOUT_KEY = "start_layout"
+RUN_OPENED_WITHOUT_STEP = "no_step"
 AUTOMATIC_TRIGGERS = frozenset({"outbound_message", "poller"})
 
 
 async def start_run(
     workflow_id: str, opportunity_id: str, trigger: dict[str, Any]
 ) -> dict[str, Any]:
-    """The run row (created once per workflow id), and whether the trigger is our own echo."""
+    """The run row (created once per workflow id), and whether the trigger is our own echo.
+
+    A ledger write outside any step for deals queued by this release (``deal_sync``), the first
+    step of those queued by earlier ones (``START_LAYOUT_KEY``).
+    """
     runtime = current_runtime()
     started = time.perf_counter()
     run_id, echo = await asyncio.to_thread(

@@ -39,6 +39,7 @@ from dealbridge.errors import NotFoundError, ValidationError
 from dealbridge.sync.deal_sync import WORKFLOW_NAME, sync_deal
 from dealbridge.sync.runtime import ENGINE_VERSION, QUEUE_NAME, current_runtime
 from dealbridge.sync.stamps import salesforce_instant
+from dealbridge.sync.steps import RUN_OPENED_WITHOUT_STEP, START_LAYOUT_KEY
 
 NO_ACCOUNT = "no-account"  # the partition of a deal without an account (it cannot sync)
 RESULT_POLL_SECONDS = 0.2
@@ -93,6 +94,7 @@ def trigger_info(
         "system_modstamp": salesforce_instant(system_modstamp) if system_modstamp else None,
         "trigger_ref": trigger_ref,
         "received_at": utc_now().isoformat(),
+        START_LAYOUT_KEY: RUN_OPENED_WITHOUT_STEP,
         **extra,
     }
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
+from dbos import DBOS
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from dealbridge.settings import NetSuiteSettings, SalesforceSettings, Settings, SyncSettings
-from dealbridge.sync import enqueue_deal, wait_for_outcome
+from dealbridge.sync import Runtime, enqueue_deal, triggers, wait_for_outcome
+from dealbridge.sync.runtime import system_database_url
+from dealbridge.sync.steps import START_LAYOUT_KEY
 from tests.support.netsuite import EmulatorControl, netsuite_settings
 from tests.support.processes import dealbridge_process
 
@@ -196,6 +202,50 @@ def enqueue_and_wait(
         return await wait_for_outcome(workflow_id, timeout)
 
     return run(go())
+
+
+def queue_as_earlier_release(patch: pytest.MonkeyPatch) -> None:
+    """Deals queued from now on carry the trigger earlier releases wrote: no ``start_layout``.
+
+    Such a deal opens its run in a ``start_run`` step, as it did before the upgrade.
+    """
+    current = triggers.trigger_info
+
+    def earlier_trigger_info(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        info = current(*args, **kwargs)
+        del info[START_LAYOUT_KEY]
+        return info
+
+    patch.setattr(triggers, "trigger_info", earlier_trigger_info)
+
+
+def restart_after_crash(runtime: Runtime, workflow_id: str, next_step: int) -> Runtime:
+    """A new runtime on ``runtime``'s state, as if its process had died before step ``next_step``.
+
+    The crash is made in DBOS's own tables, as a killed process leaves them: the checkpoints
+    from ``next_step`` on and the outcome are gone and the workflow is ``PENDING`` under this
+    executor. The new runtime recovers it when it launches, under the same workflow id (a fork
+    would give it a new one). The caller shuts the returned runtime down.
+    """
+    settings = runtime.settings
+    runtime.shutdown(0)
+    database = make_url(system_database_url(settings)).database
+    assert database, "a crash is simulated on SQLite state"
+    with closing(sqlite3.connect(database)) as dbos_state, dbos_state:
+        dbos_state.execute(
+            "DELETE FROM operation_outputs WHERE workflow_uuid = ? AND function_id >= ?",
+            (workflow_id, next_step),
+        )
+        dbos_state.execute("DELETE FROM workflow_output WHERE workflow_uuid = ?", (workflow_id,))
+        dbos_state.execute(
+            "UPDATE workflow_status SET status = 'PENDING', output = NULL, error = NULL"
+            " WHERE workflow_uuid = ?",
+            (workflow_id,),
+        )
+    DBOS.destroy()
+    again = Runtime(settings)
+    again.launch()
+    return again
 
 
 def by_external_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -16,6 +16,8 @@ from tests.integration.sync.harness import (
     by_external_id,
     close_and_sync,
     enqueue_and_wait,
+    queue_as_earlier_release,
+    restart_after_crash,
     run,
     touch,
 )
@@ -195,51 +197,100 @@ def test_on_sqlite_the_one_process_limit_is_the_queue_limit(runtime: Runtime) ->
     assert runtime.queue.partition_concurrency == 1
 
 
-def test_the_run_is_finished_without_a_checkpoint_and_again_after_a_crash(
+def _run_facts(runtime: Runtime, run_id: str) -> tuple[Any, ...]:
+    with runtime.ledger.session() as session:
+        finished = runs.get_run(session, run_id)
+        assert finished is not None
+        return (
+            finished.status,
+            finished.records_written,
+            finished.step_timings,
+            finished.api_calls,
+        )
+
+
+def test_the_run_is_opened_and_finished_without_a_checkpoint_and_again_after_a_crash(
     org: Emulators, runtime: Runtime
 ) -> None:
-    """The last write of a deal is no step: a crash before DBOS recorded the outcome re-runs it."""
+    """Opening and finishing the run are no steps: a crash after the last step re-runs both."""
     first = close_and_sync(org, org.seeded["won_candidates"][0])
     recorded = DBOS.list_workflow_steps(first["workflow_id"])
     assert [step["function_name"] for step in recorded] == [
-        "start_run", "read_and_plan", "upserts", "write_back",
+        "read_and_plan", "upserts", "write_back",
     ]  # fmt: skip
-    with runtime.ledger.session() as session:
-        finished = runs.get_run(session, first["run_id"])
-        assert finished is not None
-        assert finished.status == "synced"
-        facts = (finished.records_written, finished.step_timings, finished.api_calls)
+    facts = _run_facts(runtime, first["run_id"])
+    assert facts[0] == "synced"
+    assert [timing["step"] for timing in facts[2]][:3] == ["start_run", "extract", "plan"]
 
     # As after a crash between the ledger's write and DBOS's outcome: every step replays.
     after_write_back = recorded[-1]["function_id"] + 1
-    forked = DBOS.fork_workflow(first["workflow_id"], after_write_back)
-    again = run(wait_for_outcome(forked.workflow_id, 90))
+    again_runtime = restart_after_crash(runtime, first["workflow_id"], after_write_back)
+    try:
+        again = run(wait_for_outcome(first["workflow_id"], 90))
+        assert again["run_id"] == first["run_id"]  # the run reopened by its workflow id
+        assert again["records_written"] == first["records_written"]
+        assert _run_facts(again_runtime, first["run_id"])[:2] == facts[:2]
+        with again_runtime.ledger.session() as session:
+            filters = runs.RunFilter(opportunity=first["opportunity_id"])
+            assert len(runs.list_runs(session, filters)) == 1
+    finally:
+        again_runtime.shutdown(0)
 
-    assert again["run_id"] == first["run_id"]
-    assert again["records_written"] == first["records_written"]
-    with runtime.ledger.session() as session:
-        refinished = runs.get_run(session, first["run_id"])
-        assert refinished is not None
-        assert refinished.status == "synced"
-        assert (refinished.records_written, refinished.step_timings, refinished.api_calls) == facts
+
+def test_a_crash_before_the_first_checkpoint_reopens_the_same_run_and_writes_once(
+    org: Emulators, runtime: Runtime
+) -> None:
+    first = close_and_sync(org, org.seeded["won_candidates"][0])
+    written = netsuite_puts(runtime, first["run_id"])
+    assert written > 0
+    recorded = DBOS.list_workflow_steps(first["workflow_id"])
+
+    # No checkpoint survives: the deal is read, planned, upserted and written back again.
+    again_runtime = restart_after_crash(runtime, first["workflow_id"], recorded[0]["function_id"])
+    try:
+        again = run(wait_for_outcome(first["workflow_id"], 90))
+        assert again["run_id"] == first["run_id"]
+        # The records this run wrote count as its writes again, but none is sent twice.
+        assert again["status"] == "synced"
+        assert again["records_written"] == first["records_written"]
+        assert netsuite_puts(again_runtime, first["run_id"]) == written
+        assert _run_facts(again_runtime, first["run_id"])[:2] == (
+            "synced",
+            again["records_written"],
+        )
+        with again_runtime.ledger.session() as session:
+            filters = runs.RunFilter(opportunity=first["opportunity_id"])
+            assert len(runs.list_runs(session, filters)) == 1
+    finally:
+        again_runtime.shutdown(0)
 
 
 def test_a_deal_that_checkpointed_finish_run_replays_without_calling_it(
     org: Emulators, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Deals of earlier releases recorded ``finish_run`` as their last step; replay skips it."""
+    """Deals of earlier releases recorded ``finish_run`` as their last step; replay skips it.
+
+    Those releases opened the run in a ``start_run`` step too (their triggers say so).
+    """
 
     async def as_a_step(write: Any) -> Any:
         return await DBOS.run_step_async(runtime.ledger_step("finish_run"), write)
 
     with monkeypatch.context() as patch:
+        queue_as_earlier_release(patch)
         patch.setattr(deal_sync, "ledger_write", as_a_step)
         first = close_and_sync(org, org.seeded["won_candidates"][0])
     recorded = DBOS.list_workflow_steps(first["workflow_id"])
+    assert recorded[0]["function_name"] == "start_run"
     assert recorded[-1]["function_name"] == "finish_run"
 
-    forked = DBOS.fork_workflow(first["workflow_id"], recorded[-1]["function_id"] + 1)
-    again = run(wait_for_outcome(forked.workflow_id, 90))
+    again_runtime = restart_after_crash(
+        runtime, first["workflow_id"], recorded[-1]["function_id"] + 1
+    )
+    try:
+        again = run(wait_for_outcome(first["workflow_id"], 90))
+    finally:
+        again_runtime.shutdown(0)
 
     assert again["status"] == "synced"
     assert again["run_id"] == first["run_id"]

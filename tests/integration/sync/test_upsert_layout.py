@@ -1,11 +1,13 @@
 """The step layouts: a deal started by an earlier release goes on as it began.
 
-A deal reads and plans in one step and upserts in another, in dependency order. Earlier releases
+A deal opens its run outside any step, reads and plans in one step and upserts in another, in
+dependency order. Earlier releases opened the run in a ``start_run`` step, before that
 checkpointed ``extract`` and ``plan`` as two steps, and before that one step per wave
-(``wave_1`` … ``wave_n``). A deal that was running when the service was upgraded is recovered by
-the new code from those checkpoints: its ``start_run`` checkpoint (without ``read_layout``) must
-send it on to ``extract`` and ``plan``, its plan checkpoint (without ``upsert_layout``) wave by
-wave, or DBOS would find a step where the checkpoints name another and stop the deal.
+(``wave_1`` … ``wave_n``). A deal that was queued or running when the service was upgraded is
+recovered by the new code from its trigger and checkpoints: a trigger without ``start_layout``
+must begin with ``start_run``, a ``start_run`` checkpoint without ``read_layout`` go on to
+``extract`` and ``plan``, a plan checkpoint without ``upsert_layout`` wave by wave — or DBOS
+would find a step where the checkpoints name another and stop the deal.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from dbos import DBOS
 from dealbridge.db import runs
 from dealbridge.sync import Runtime, steps, wait_for_outcome
 from dealbridge.sync.steps import READ_LAYOUT_KEY, UPSERT_LAYOUT_KEY
-from tests.integration.sync.harness import Emulators, by_external_id, close_and_sync, run
+from tests.integration.sync.harness import (
+    Emulators,
+    by_external_id,
+    close_and_sync,
+    queue_as_earlier_release,
+    run,
+)
 
 PlanStep = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -43,8 +51,9 @@ def test_a_deal_reads_and_plans_in_one_step_upserts_in_another_and_lands(
 
     _check_landed(org, outcome)
     names = _step_names(outcome["workflow_id"])
-    assert names[:3] == ["start_run", "read_and_plan", "upserts"]
-    assert not [name for name in names if name.startswith("wave_") or name in ("extract", "plan")]
+    assert names[:2] == ["read_and_plan", "upserts"]
+    old_steps = ("start_run", "extract", "plan")
+    assert not [name for name in names if name.startswith("wave_") or name in old_steps]
     with runtime.ledger.session() as session:
         finished = runs.get_run(session, outcome["run_id"])
         assert finished is not None
@@ -65,8 +74,43 @@ def _as_earlier_release(key: str, step: PlanStep) -> PlanStep:
 
 
 @pytest.fixture
+def earlier_release_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release before this one: its triggers have no ``start_layout``."""
+    queue_as_earlier_release(monkeypatch)
+
+
+def test_a_deal_queued_by_the_earlier_release_opens_its_run_in_a_step_and_lands(
+    org: Emulators, runtime: Runtime, earlier_release_start: None
+) -> None:
+    outcome = close_and_sync(org, org.seeded["won_candidates"][0])
+
+    _check_landed(org, outcome)
+    assert _step_names(outcome["workflow_id"])[:3] == ["start_run", "read_and_plan", "upserts"]
+
+
+def test_a_deal_recovered_after_start_run_of_the_earlier_release_goes_on_from_its_checkpoint(
+    org: Emulators, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay, with this release's trigger_info in place, a deal whose trigger had no layout."""
+    with monkeypatch.context() as patch:
+        queue_as_earlier_release(patch)
+        first = close_and_sync(org, org.seeded["won_candidates"][0])
+    recorded = DBOS.list_workflow_steps(first["workflow_id"])
+    assert recorded[0]["function_name"] == "start_run"
+
+    # start_run comes from its checkpoint, as after a crash during read_and_plan.
+    forked = DBOS.fork_workflow(first["workflow_id"], recorded[1]["function_id"])
+    outcome = run(wait_for_outcome(forked.workflow_id, 90))
+
+    assert outcome["run_id"] == first["run_id"]  # the run id of start_run's checkpoint
+    _check_landed(org, outcome)
+    assert _step_names(forked.workflow_id)[:3] == ["start_run", "read_and_plan", "upserts"]
+
+
+@pytest.fixture
 def previous_release_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     """The release before the upserts step: neither layout key in its checkpoints."""
+    queue_as_earlier_release(monkeypatch)
     monkeypatch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, steps.start_run))
     monkeypatch.setattr(steps, "plan", _as_earlier_release(UPSERT_LAYOUT_KEY, steps.plan))
 
@@ -74,6 +118,7 @@ def previous_release_plan(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def previous_release_start(monkeypatch: pytest.MonkeyPatch) -> None:
     """The release before the read step: ``start_run``'s checkpoint has no ``read_layout``."""
+    queue_as_earlier_release(monkeypatch)
     monkeypatch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, steps.start_run))
 
 
@@ -92,6 +137,7 @@ def test_a_deal_recovered_after_extract_of_the_previous_release_plans_on_its_own
     """Replay a deal checkpointed up to ``extract`` with the current ``start_run`` in place."""
     current = steps.start_run
     with monkeypatch.context() as patch:
+        queue_as_earlier_release(patch)
         patch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, current))
         first = close_and_sync(org, org.seeded["won_candidates"][0])
     recorded = DBOS.list_workflow_steps(first["workflow_id"])
@@ -126,6 +172,7 @@ def test_a_deal_recovered_from_the_previous_release_checkpoints_goes_on_in_waves
     """Replay the checkpoints of a wave-by-wave deal with the current plan step in place."""
     current_start, current_plan = steps.start_run, steps.plan
     with monkeypatch.context() as patch:
+        queue_as_earlier_release(patch)
         patch.setattr(steps, "start_run", _as_earlier_release(READ_LAYOUT_KEY, current_start))
         patch.setattr(steps, "plan", _as_earlier_release(UPSERT_LAYOUT_KEY, current_plan))
         first = close_and_sync(org, org.seeded["won_candidates"][0])
