@@ -17,6 +17,8 @@ non-http(s) URL as ``UnsupportedProtocol``.
 A proxy from the environment (``HTTPS_PROXY``) still goes through httpx's own transport: httpx
 mounts it in front of this one for the URLs it covers.
 
+``CookielessClient`` is the connectors' ``httpx.AsyncClient`` without a cookie jar (see there).
+
 One aiohttp session per transport, opened in the event loop of the first request: every client
 of the engine belongs to one loop (``sync.clients``), and aiohttp's sessions may not cross loops.
 """
@@ -24,6 +26,7 @@ of the engine belongs to one loop (``sync.clients``), and aiohttp's sessions may
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from typing import Any
 
@@ -130,3 +133,35 @@ def _as_httpx_error(exc: Exception, request: httpx.Request) -> Exception:
     if isinstance(exc, aiohttp.ClientError | OSError):
         return httpx.ReadError(message, request=request)
     return exc
+
+
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps no cookie a server sets."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Keep nothing (``CookielessClient``)."""
+
+
+class CookielessClient(httpx.AsyncClient):
+    """``httpx.AsyncClient`` that keeps no cookies from responses.
+
+    Why: httpx reads every response into its cookie jar, and to do that it rebuilds the request
+    as a ``urllib`` one, parsing its URL again: ~3 % of the service's CPU per deal
+    (``bench/overhead.py``, ``py-spy --gil``), for nothing. Salesforce and NetSuite authenticate
+    every request by its ``Authorization`` header (a bearer token or a TBA signature), and a
+    cookie a server set would only carry state from one request to the next that none of them
+    asked for.
+    """
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """An empty jar that stays empty."""
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise AttributeError("a CookielessClient keeps no cookies")
+
+    @functools.cached_property
+    def _no_cookies(self) -> httpx.Cookies:
+        return _NoCookies()

@@ -63,10 +63,30 @@ def plan_from_document(document: dict[str, Any]) -> SyncPlan:
 
 
 def waves_of(document: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """The document's operations grouped in waves (``SyncPlan.waves``), as JSON entries."""
+    """The document's operations grouped in waves (``SyncPlan.waves``), as JSON entries.
+
+    The waves depend on keys alone, so payloads are left as they are: decoding each into an
+    ``Operation`` here only to order it cost every deal a walk of its whole plan (the upserts
+    step decodes what it sends).
+    """
     by_key = {f"{entry['type']}/{entry['external_id']}": entry for entry in document["operations"]}
-    plan = plan_from_document(document)
-    return [[by_key[str(operation.key)] for operation in wave] for wave in plan.waves()]
+    skeleton = SyncPlan(
+        flow=document["flow"],
+        flow_version=document["flow_version"],
+        opportunity_id=document["opportunity"],
+        operations=[_ordering_only(entry) for entry in document["operations"]],
+    )
+    return [[by_key[str(operation.key)] for operation in wave] for wave in skeleton.waves()]
+
+
+def _ordering_only(entry: dict[str, Any]) -> Operation:
+    """An operation with its key and dependencies, and no payload."""
+    return Operation(
+        name=entry["name"],
+        key=RecordKey(entry["type"], entry["external_id"]),
+        payload={},
+        depends_on=tuple(parse_key(dep) for dep in entry.get("depends_on", [])),
+    )
 
 
 def decode_refs(value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dealbridge.core.records import Operation, PendingRef, RecordKey, SourceRecord, SyncPlan
 from dealbridge.db.synced import payload_hash
 from dealbridge.sync.ledger import SyncedState
@@ -58,6 +60,26 @@ def test_waves_follow_dependencies() -> None:
         ["SFCON-1"],
         ["SFSUB-1"],
     ]
+
+
+def test_waves_hand_back_the_documents_own_entries_undecoded() -> None:
+    document = plan_document(_plan())
+    waves = waves_of(document)
+    assert [entry for wave in waves for entry in wave] == document["operations"]
+    assert all(
+        entry is original
+        for entry, original in zip(
+            [entry for wave in waves for entry in wave], document["operations"], strict=True
+        )
+    )
+    assert "$ref" in str(waves[1][0]["payload"])  # references stay as the document spells them
+
+
+def test_waves_refuse_a_cycle() -> None:
+    document = plan_document(_plan())
+    document["operations"][0]["depends_on"] = ["subscription/SFSUB-1"]
+    with pytest.raises(ValueError, match="cycle"):
+        waves_of(document)
 
 
 def test_refs_decode_anywhere_in_a_payload() -> None:

@@ -29,7 +29,7 @@ from dealbridge.connectors.netsuite.errors import SYSTEM, json_body, request_id_
 from dealbridge.connectors.netsuite.governance import AdaptiveConcurrencyLimiter, shared_limiter
 from dealbridge.connectors.netsuite.suiteql import Row, check_page_size, iter_by_key, iter_rows
 from dealbridge.core.calls import CallObserver, log_call
-from dealbridge.core.http_transport import AiohttpTransport
+from dealbridge.core.http_transport import AiohttpTransport, CookielessClient
 from dealbridge.errors import (
     ConfigError,
     ConnectorError,
@@ -99,7 +99,7 @@ class NetSuiteClient:
         self.limiter = limiter or shared_limiter(
             settings.account or self.base_url, settings.concurrency_limit
         )
-        self._http = httpx.AsyncClient(
+        self._http = CookielessClient(
             base_url=self.base_url + "/",
             auth=auth,
             transport=transport or AiohttpTransport(),

@@ -50,7 +50,7 @@ from dealbridge.connectors.salesforce.results import (
 )
 from dealbridge.connectors.salesforce.soql import Soql, require_soql
 from dealbridge.core.calls import CallObserver, log_call
-from dealbridge.core.http_transport import AiohttpTransport
+from dealbridge.core.http_transport import AiohttpTransport, CookielessClient
 from dealbridge.errors import ConfigError, NotFoundError, ValidationError
 from dealbridge.settings import SalesforceSettings
 
@@ -91,8 +91,8 @@ class SalesforceClient:
         verify = _tls(settings)
         options: dict[str, Any] = {"verify": verify, "timeout": settings.timeout_seconds}
         wire = transport or AiohttpTransport(verify=verify)
-        self._http = httpx.AsyncClient(transport=wire, headers=_HEADERS, **options)
-        self._token_http = httpx.AsyncClient(
+        self._http = CookielessClient(transport=wire, headers=_HEADERS, **options)
+        self._token_http = CookielessClient(
             transport=token_transport or transport or AiohttpTransport(verify=verify), **options
         )
         self._dispatcher = SalesforceDispatcher(
