@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, Select, Table, func, literal, select
 from sqlalchemy.orm import Session
@@ -36,6 +36,13 @@ class RunFilter:
     trigger: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+class OpenedRun(NamedTuple):
+    """The run of a workflow id, and whether this call created it (``open_run``)."""
+
+    id: str
+    created: bool
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ def start_run(
     Safe under any number of concurrent callers: the insert is ``ON CONFLICT DO NOTHING`` on the
     unique workflow id, so exactly one row exists afterwards and every caller gets it.
     """
-    run_id = open_run(
+    run_id, _created = open_run(
         session,
         workflow_id=workflow_id,
         opportunity_id=opportunity_id,
@@ -94,11 +101,12 @@ def open_run(
     flow_version: int | None = None,
     received_at: datetime | None = None,
     deal_graph: dict[str, Any] | None = None,
-) -> str:
+) -> OpenedRun:
     """``start_run`` for the engine: the run's id, without building the row as an entity.
 
     Why apart: the engine opens a run for every deal and needs only its id; reading the row
-    back as an entity cost it more CPU than the insert (issue 8).
+    back as an entity cost it more CPU than the insert (issue 8). Whether the row was already
+    there tells the engine a deal is resumed rather than new (``deal_sync``).
     """
     _check(trigger, TRIGGERS, "trigger")
     values: dict[str, Any] = {
@@ -120,11 +128,12 @@ def open_run(
         "deal_graph": deal_graph,
     }
     insert = upsert_insert(session, _RUNS).values(**values)
-    session.execute(insert.on_conflict_do_nothing(index_elements=["workflow_id"]))
+    inserted = session.execute(insert.on_conflict_do_nothing(index_elements=["workflow_id"]))
+    created = cast(CursorResult[Any], inserted).rowcount == 1
     found = session.scalar(select(_RUNS.c.id).where(_RUNS.c.workflow_id == workflow_id))
     if found is None:  # pragma: no cover - the row was just inserted or already there
         raise LedgerError(f"run for workflow {workflow_id} vanished after insert")
-    return str(found)
+    return OpenedRun(str(found), created)
 
 
 def mark_running(

@@ -35,6 +35,7 @@ The outcome (also the workflow's result)::
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import Any
 
@@ -65,6 +66,20 @@ _log = structlog.get_logger("dealbridge.sync")
 async def sync_deal(opportunity_id: str, trigger: dict[str, Any]) -> dict[str, Any]:
     """Sync one opportunity; ``trigger`` is ``triggers.trigger_info(…)``'s plain dict."""
     return await DealSync(opportunity_id, trigger).run()
+
+
+async def _began_with_a_start_run_step(workflow_id: str) -> bool:
+    """Whether the workflow's first checkpoint is a ``start_run`` step (an earlier release's).
+
+    Read outside the workflow's context (``run_in_executor`` does not copy it): DBOS records a
+    step for its own calls made inside a workflow, and that step would take the number the
+    workflow's next step is checked under.
+    """
+    loop = asyncio.get_running_loop()
+    recorded = await loop.run_in_executor(
+        None, partial(DBOS.list_workflow_steps, workflow_id, load_output=False, limit=1)
+    )
+    return bool(recorded) and recorded[0]["function_name"] == "start_run"
 
 
 class DealSync:
@@ -103,12 +118,19 @@ class DealSync:
         workflow id), so a checkpoint would cost DBOS two transactions for nothing. The echo
         check is repeated with it; it can only change from "our own write-back" to "a change"
         (the watermark moves forward only), and then the deal is synced instead of skipped.
+
+        The trigger's ``start_layout`` is written by the process that queued the deal, which in
+        a rolling upgrade may be newer than the one that ran it: an earlier release ignores the
+        key and opens the run in a ``start_run`` step. So a deal whose run already existed (it
+        is resumed) checks its checkpoints, and goes on with that step if they begin with it.
         """
         args = (self.workflow_id, self.opportunity_id, self.trigger)
+        options = current_runtime().ledger_step("start_run")
         if self.trigger.get(steps.START_LAYOUT_KEY) != steps.RUN_OPENED_WITHOUT_STEP:
-            options = current_runtime().ledger_step("start_run")
             return await self._step(options, steps.start_run, *args)
         started = await ledger_write(partial(steps.start_run, *args))
+        if started["reopened"] and await _began_with_a_start_run_step(self.workflow_id):
+            return await self._step(options, steps.start_run, *args)
         self.timings.append({"step": "start_run", "ms": started["ms"]})
         return started
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +47,14 @@ class SyncedState:
     payload_hash: str | None
     override: dict[str, Any] | None
     last_run_id: str | None = None
+
+
+class BegunRun(NamedTuple):
+    """``begin_run``'s answer: the run, whether the trigger is our own echo, whether it existed."""
+
+    run_id: str
+    own_write_back: bool
+    reopened: bool
 
 
 @dataclass(frozen=True)
@@ -87,12 +95,12 @@ class Ledger:
     def start_run(self, workflow_id: str, opportunity_id: str, trigger: dict[str, Any]) -> str:
         """The run of ``workflow_id``, created on first call; returns its id."""
         with self.session() as session:
-            return self._start_run(session, workflow_id, opportunity_id, trigger)
+            return self._start_run(session, workflow_id, opportunity_id, trigger).id
 
     @staticmethod
     def _start_run(
         session: Session, workflow_id: str, opportunity_id: str, trigger: dict[str, Any]
-    ) -> str:
+    ) -> runs.OpenedRun:
         stamp = trigger.get("system_modstamp")
         received = trigger.get("received_at")
         return runs.open_run(
@@ -108,15 +116,16 @@ class Ledger:
 
     def begin_run(
         self, workflow_id: str, opportunity_id: str, trigger: dict[str, Any], *, echo_check: bool
-    ) -> tuple[str, bool]:
+    ) -> BegunRun:
         """``start_run`` and, with ``echo_check``, ``is_own_write_back``: one transaction."""
         with self.session() as session:
-            run_id = self._start_run(session, workflow_id, opportunity_id, trigger)
+            run_id, created = self._start_run(session, workflow_id, opportunity_id, trigger)
             stamp = trigger.get("system_modstamp")
             if not echo_check or not stamp:
-                return run_id, False
+                return BegunRun(run_id, False, not created)
             own = watermarks.get_watermark(session, WRITE_BACK_WATERMARK + opportunity_id)
-            return run_id, own is not None and parse_instant(own) == parse_instant(stamp)
+            echo = own is not None and parse_instant(own) == parse_instant(stamp)
+            return BegunRun(run_id, echo, not created)
 
     def mark_running(
         self, run_id: str, graph: dict[str, Any], calls: Sequence[CallRecord] = ()

@@ -56,11 +56,12 @@ async def start_run(
     """The run row (created once per workflow id), and whether the trigger is our own echo.
 
     A ledger write outside any step for deals queued by this release (``deal_sync``), the first
-    step of those queued by earlier ones (``START_LAYOUT_KEY``).
+    step of those queued by earlier ones (``START_LAYOUT_KEY``). ``reopened``: the row was there
+    already (the deal is resumed, or the step repeated).
     """
     runtime = current_runtime()
     started = time.perf_counter()
-    run_id, echo = await asyncio.to_thread(
+    begun = await asyncio.to_thread(
         partial(
             runtime.ledger.begin_run,
             workflow_id,
@@ -70,8 +71,9 @@ async def start_run(
         )
     )
     return {
-        "run_id": run_id,
-        "own_write_back": echo,
+        "run_id": begun.run_id,
+        "own_write_back": begun.own_write_back,
+        "reopened": begun.reopened,
         READ_LAYOUT_KEY: ONE_READ_STEP,
         "ms": _ms(started),
     }

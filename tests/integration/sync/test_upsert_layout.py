@@ -26,6 +26,7 @@ from tests.integration.sync.harness import (
     by_external_id,
     close_and_sync,
     queue_as_earlier_release,
+    restart_after_crash,
     run,
 )
 
@@ -105,6 +106,32 @@ def test_a_deal_recovered_after_start_run_of_the_earlier_release_goes_on_from_it
     assert outcome["run_id"] == first["run_id"]  # the run id of start_run's checkpoint
     _check_landed(org, outcome)
     assert _step_names(forked.workflow_id)[:3] == ["start_run", "read_and_plan", "upserts"]
+
+
+def test_a_deal_queued_by_this_release_but_begun_by_an_earlier_one_goes_on_as_it_began(
+    org: Emulators, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rolling upgrade: queued by this release, begun by an earlier one, recovered by this one.
+
+    The trigger has ``start_layout``, but the earlier release's worker ignored it (a
+    ``start_run`` step) and died during ``read_and_plan``.
+    """
+    with monkeypatch.context() as patch:
+        patch.setattr(steps, "RUN_OPENED_WITHOUT_STEP", "a value the earlier release never knew")
+        first = close_and_sync(org, org.seeded["won_candidates"][0])
+    recorded = DBOS.list_workflow_steps(first["workflow_id"])
+    assert recorded[0]["function_name"] == "start_run"
+
+    again_runtime = restart_after_crash(runtime, first["workflow_id"], recorded[1]["function_id"])
+    try:
+        outcome = run(wait_for_outcome(first["workflow_id"], 90))
+        names = _step_names(first["workflow_id"])
+    finally:
+        again_runtime.shutdown(0)
+
+    assert outcome["run_id"] == first["run_id"]
+    _check_landed(org, outcome)
+    assert names[:3] == ["start_run", "read_and_plan", "upserts"]
 
 
 @pytest.fixture

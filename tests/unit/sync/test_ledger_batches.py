@@ -24,9 +24,9 @@ def stored_calls(ledger: Ledger, run_id: str) -> list[tuple[str, str]]:
 
 
 def test_begin_run_starts_the_run_once_and_sees_our_own_echo(ledger: Ledger) -> None:
-    run_id, echo = ledger.begin_run("wf-1", "006A", TRIGGER, echo_check=True)
-    assert echo is False
-    assert ledger.begin_run("wf-1", "006A", TRIGGER, echo_check=True) == (run_id, False)
+    run_id, echo, reopened = ledger.begin_run("wf-1", "006A", TRIGGER, echo_check=True)
+    assert (echo, reopened) == (False, False)
+    assert ledger.begin_run("wf-1", "006A", TRIGGER, echo_check=True) == (run_id, False, True)
     ledger.remember_write_back("006A", STAMP)
     assert ledger.begin_run("wf-2", "006A", TRIGGER, echo_check=True)[1] is True
     assert ledger.begin_run("wf-3", "006A", TRIGGER, echo_check=False)[1] is False
