@@ -128,7 +128,9 @@ def open_run(
         "deal_graph": deal_graph,
     }
     insert = upsert_insert(session, _RUNS).values(**values)
-    inserted = session.execute(insert.on_conflict_do_nothing(index_elements=["workflow_id"]))
+    insert = insert.on_conflict_do_nothing(index_elements=["workflow_id"])
+    # SQLAlchemy keeps an INSERT's row count only when asked to (PostgreSQL reported -1).
+    inserted = session.execute(insert, execution_options={"preserve_rowcount": True})
     created = cast(CursorResult[Any], inserted).rowcount == 1
     found = session.scalar(select(_RUNS.c.id).where(_RUNS.c.workflow_id == workflow_id))
     if found is None:  # pragma: no cover - the row was just inserted or already there

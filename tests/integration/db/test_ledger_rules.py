@@ -22,7 +22,15 @@ from dealbridge.db.open_errors import (
     record_failure,
     resolve_for_success,
 )
-from dealbridge.db.runs import finish_run, get_run, latency_percentiles, list_runs, start_run
+from dealbridge.db.runs import (
+    OpenedRun,
+    finish_run,
+    get_run,
+    latency_percentiles,
+    list_runs,
+    open_run,
+    start_run,
+)
 from dealbridge.db.session import session_scope
 from dealbridge.db.synced import (
     SyncedWrite,
@@ -74,6 +82,23 @@ def test_start_run_is_idempotent_under_concurrency(factory: Factory) -> None:
     assert len(set(ids)) == 1
     with session_scope(factory) as session:
         assert session.scalar(select(func.count()).select_from(Run)) == 1
+
+
+def test_exactly_one_concurrent_opener_creates_the_run(factory: Factory) -> None:
+    """``open_run`` says who created the row: the engine's sign that a deal is being resumed."""
+    opened: list[OpenedRun] = []
+
+    def open_it(_index: int) -> None:
+        with session_scope(factory) as session:
+            opened.append(
+                open_run(
+                    session, workflow_id="deal:006A:1", opportunity_id="006A", trigger="poller"
+                )
+            )
+
+    _race(WORKERS, open_it)
+    assert len({run.id for run in opened}) == 1
+    assert sorted(run.created for run in opened) == [False] * (WORKERS - 1) + [True]
 
 
 def test_one_open_error_per_opportunity_under_concurrency(factory: Factory) -> None:
