@@ -37,6 +37,7 @@ the ledger noting it sends that message again at the next tick.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,10 @@ WORKFLOW_NAME = "evaluate_alerts"
 SCHEDULE_NAME = "dealbridge-alerts"
 ACTOR = "system:alerts"
 _log = structlog.get_logger("dealbridge.alerts")
+# Ticks are separate workflows, so a slow one (a stalled connection check, a busy machine) runs
+# beside the next. Both would read the ledger before either noted what it sent, and a new error
+# class would be announced twice; taking turns, the later tick sees what the earlier one sent.
+_ONE_TICK_AT_A_TIME = threading.Lock()
 
 
 def schedule_for(settings: Settings) -> ScheduleInput:
@@ -111,16 +116,19 @@ async def evaluate_and_deliver() -> list[str]:
 
 
 def _run_service(runtime: Runtime, fresh: Sequence[ConnectionStatus] | None) -> list[str]:
+    """Evaluate and deliver, one tick at a time in this process (``_ONE_TICK_AT_A_TIME``)."""
     settings = runtime.settings
-    pending = pending_work()
-    with runtime.ledger.session() as session:
-        recorded = latest_checks(session)
-        if fresh is not None:
-            record_changed_checks(session, recorded, fresh)
-    health = [health_of(status) for status in fresh] if fresh is not None else health_from(recorded)
-    service = AlertService.from_settings(settings, runtime.ledger.factory)
-    sent = service.run_once(connections=health, pending=pending)
-    return [alert.key for alert in sent]
+    with _ONE_TICK_AT_A_TIME:
+        pending = pending_work()
+        with runtime.ledger.session() as session:
+            recorded = latest_checks(session)
+            if fresh is not None:
+                record_changed_checks(session, recorded, fresh)
+        live = [health_of(status) for status in fresh] if fresh is not None else None
+        health = live if live is not None else health_from(recorded)
+        service = AlertService.from_settings(settings, runtime.ledger.factory)
+        sent = service.run_once(connections=health, pending=pending)
+        return [alert.key for alert in sent]
 
 
 def health_of(status: ConnectionStatus) -> ConnectionHealth:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from contextlib import nullcontext
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from dealbridge.alerts import ConnectionHealth
+from dealbridge.cli import alerting
 from dealbridge.cli.alerting import (
     ACTOR,
     SCHEDULE_NAME,
@@ -112,3 +117,32 @@ def test_recorded_checks_feed_the_rule_when_live_checks_are_off(
     assert recorded == [ConnectionHealth("netsuite", False, clock(), "refused")]
     live = health_of(status("salesforce", True, clock))
     assert live == ConnectionHealth("salesforce", True, clock(), None)
+
+
+def test_ticks_in_one_process_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ticks at once would both find a new error class unannounced and both send it."""
+    inside, most, count = 0, 0, threading.Lock()
+
+    class SlowService:
+        def run_once(self, **_facts: object) -> list[object]:
+            nonlocal inside, most
+            with count:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.05)
+            with count:
+                inside -= 1
+            return []
+
+    monkeypatch.setattr(alerting.AlertService, "from_settings", lambda *_args: SlowService())
+    monkeypatch.setattr(alerting, "pending_work", list)
+    monkeypatch.setattr(alerting, "latest_checks", lambda _session: [])
+    ledger = SimpleNamespace(session=lambda: nullcontext(None), factory=None)
+    runtime = SimpleNamespace(settings=Settings(), ledger=ledger)
+    ticks = [threading.Thread(target=alerting._run_service, args=(runtime, None)) for _ in range(4)]
+    for tick in ticks:
+        tick.start()
+    for tick in ticks:
+        tick.join()
+
+    assert most == 1
