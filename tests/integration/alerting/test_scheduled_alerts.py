@@ -101,6 +101,9 @@ def test_serve_sends_one_alert_per_new_error_class_with_its_console_link(
             ledger.close()
         assert service.process.poll() is None, "serve exited: " + "".join(service.output)
 
+    # What was posted, should it be more than one: a second tick's resend, or another alert.
+    sent = [(path, payload.get("text")) for path, payload in receiver.posts]
+    assert len(receiver.posts) == 1, sent
     [(path, payload)] = receiver.posts
     assert path == "/services/T0/B0/alerts"
     assert payload["text"].startswith("[dealbridge] New error class: remote_rejection")
