@@ -209,6 +209,11 @@ def _run_facts(runtime: Runtime, run_id: str) -> tuple[Any, ...]:
         )
 
 
+def _run_count(runtime: Runtime, opportunity_id: str) -> int:
+    with runtime.ledger.session() as session:
+        return len(runs.list_runs(session, runs.RunFilter(opportunity=opportunity_id)))
+
+
 def test_the_run_is_opened_and_finished_without_a_checkpoint_and_again_after_a_crash(
     org: Emulators, runtime: Runtime
 ) -> None:
@@ -230,9 +235,7 @@ def test_the_run_is_opened_and_finished_without_a_checkpoint_and_again_after_a_c
         assert again["run_id"] == first["run_id"]  # the run reopened by its workflow id
         assert again["records_written"] == first["records_written"]
         assert _run_facts(again_runtime, first["run_id"])[:2] == facts[:2]
-        with again_runtime.ledger.session() as session:
-            filters = runs.RunFilter(opportunity=first["opportunity_id"])
-            assert len(runs.list_runs(session, filters)) == 1
+        assert _run_count(again_runtime, first["opportunity_id"]) == 1
     finally:
         again_runtime.shutdown(0)
 
@@ -258,9 +261,7 @@ def test_a_crash_before_the_first_checkpoint_reopens_the_same_run_and_writes_onc
             "synced",
             again["records_written"],
         )
-        with again_runtime.ledger.session() as session:
-            filters = runs.RunFilter(opportunity=first["opportunity_id"])
-            assert len(runs.list_runs(session, filters)) == 1
+        assert _run_count(again_runtime, first["opportunity_id"]) == 1
     finally:
         again_runtime.shutdown(0)
 
