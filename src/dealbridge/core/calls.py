@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -45,8 +45,15 @@ class CallRecord:
     response_body: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data for logs and storage."""
-        return asdict(self)
+        """Plain data for logs and storage.
+
+        Shallow (``extra`` copied, its values shared): every call of every deal is logged
+        through here, and ``dataclasses.asdict`` deep-copies field by field, several times the
+        cost, for values that are strings and numbers.
+        """
+        data = dict(self.__dict__)
+        data["extra"] = dict(self.extra)
+        return data
 
 
 CallObserver = Callable[[CallRecord], None]
@@ -81,6 +88,18 @@ def redact_url(url: str) -> str:
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
+
+
+def recorded_path(url: str) -> str:
+    """What the call log keeps of a request's URL: its path and redacted query, no host.
+
+    Most calls have no query, and those skip the parse and re-encode of ``redact_url``.
+    """
+    parts = urlsplit(url)
+    if not parts.query:
+        return parts.path
+    query = urlsplit(redact_url(url)).query
+    return f"{parts.path}?{query}" if query else parts.path
 
 
 def redact_mapping(data: Any, secrets: tuple[str, ...] = ()) -> Any:

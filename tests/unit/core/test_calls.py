@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 import structlog
 
 from dealbridge.core.backoff import backoff_delay
-from dealbridge.core.calls import REDACTED, redact_mapping, redact_text, redact_url
+from dealbridge.core.calls import (
+    REDACTED,
+    CallRecord,
+    recorded_path,
+    redact_mapping,
+    redact_text,
+    redact_url,
+)
 from dealbridge.core.logs import configure_logging
 
 
@@ -19,6 +27,41 @@ def test_redact_url_masks_credential_parameters_and_userinfo() -> None:
     assert "pw" not in redacted
     assert "q=name" in redacted
     assert "limit=5" in redacted
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://user:pw@h.example/services/rest/record/v1/customer/eid:A%2F1", None),
+        ("https://h.example/services/data/v60.0/query?q=SELECT+Id+FROM+Account&limit=5", None),
+        ("https://h.example/x?access_token=abc123&limit=5", "/x?access_token=%2A%2A%2A&limit=5"),
+        ("https://h.example/x?", "/x"),
+    ],
+)
+def test_recorded_path_is_the_redacted_url_without_its_host(url: str, kept: str | None) -> None:
+    """The log keeps what ``redact_url`` keeps, minus scheme and host; no secret, no userinfo."""
+    expected = redact_url(url).split("h.example", 1)[1]
+    assert recorded_path(url) == expected
+    if kept is not None:
+        assert recorded_path(url) == kept
+    assert "pw" not in recorded_path(url)
+    assert "abc123" not in recorded_path(url)
+
+
+def test_a_call_record_as_plain_data_is_what_asdict_gives() -> None:
+    record = CallRecord(
+        system="netsuite",
+        method="PUT",
+        path="/record/v1/customer/eid:A",
+        status=204,
+        duration_ms=1.5,
+        extra={"operation": "upsert customer"},
+        request_body="{}",
+    )
+    data = record.as_dict()
+    assert data == dataclasses.asdict(record)
+    data["extra"]["at"] = "now"
+    assert record.extra == {"operation": "upsert customer"}  # the record is never changed
 
 
 def test_redact_mapping_masks_nested_secret_keys_and_known_values() -> None:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -35,7 +34,7 @@ from dealbridge.connectors.netsuite.errors import (
 from dealbridge.connectors.netsuite.governance import AdaptiveConcurrencyLimiter, Slot
 from dealbridge.connectors.netsuite.models import INVALID_LOGIN
 from dealbridge.core.backoff import backoff_delay
-from dealbridge.core.calls import CallObserver, CallRecord, capture_exchange, redact_url
+from dealbridge.core.calls import CallObserver, CallRecord, capture_exchange, recorded_path
 from dealbridge.errors import (
     AuthError,
     ConnectorError,
@@ -194,7 +193,7 @@ class NetSuiteDispatcher:
         record = CallRecord(
             system=SYSTEM,
             method=call.method,
-            path=recorded_path(request.url),
+            path=recorded_path(str(request.url)),
             status=response.status_code if response is not None else None,
             duration_ms=round(elapsed * 1000, 3),
             error_code=(connector.code or type(connector).__name__) if connector else None,
@@ -208,12 +207,6 @@ class NetSuiteDispatcher:
             self._on_call(record)
         except Exception:  # an observer must never break a sync
             _log.exception("call_observer_failed", operation=call.operation)
-
-
-def recorded_path(url: httpx.URL) -> str:
-    """Path and redacted query, without scheme and host."""
-    parts = urlsplit(redact_url(str(url)))
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def _is_invalid_login(error: ConnectorError) -> bool:

@@ -22,7 +22,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -43,8 +42,8 @@ from dealbridge.core.calls import (
     CallObserver,
     CallRecord,
     capture_exchange,
+    recorded_path,
     redact_text,
-    redact_url,
 )
 from dealbridge.errors import ConnectorError, DealbridgeError, RateLimitedError, TransientError
 from dealbridge.settings import SalesforceSettings
@@ -240,7 +239,7 @@ class SalesforceDispatcher:
         record = CallRecord(
             system=SYSTEM,
             method=call.method,
-            path=redact_text(recorded_path(request.url), secrets),
+            path=redact_text(recorded_path(str(request.url)), secrets),
             status=response.status_code if response is not None else None,
             duration_ms=round(elapsed * 1000, 3),
             error_code=(connector.code or type(connector).__name__) if connector else None,
@@ -253,12 +252,6 @@ class SalesforceDispatcher:
             self._on_call(record)
         except Exception:  # an observer must never break a sync
             _log.exception("call_observer_failed", operation=call.operation)
-
-
-def recorded_path(url: httpx.URL) -> str:
-    """Path and redacted query, without scheme and host."""
-    parts = urlsplit(redact_url(str(url)))
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def safe_to_resend(error: ConnectorError) -> bool:
