@@ -11,8 +11,9 @@ Failures are raised as the httpx exceptions the connectors classify (``error_fro
 connect-phase failures as ``ConnectError``/``ConnectTimeout`` (the request never left; a
 certificate the trust store refuses among them, its ``SSLCertVerificationError`` in the chain
 of causes where ``core.tls.certificate_failure`` finds it), a silent server as
-``ReadTimeout``, a dropped or garbled answer as ``RemoteProtocolError``/``ReadError``, a
-non-http(s) URL as ``UnsupportedProtocol``.
+``ReadTimeout``, an exchange outliving the sum of its phases' bounds (a peer that stopped
+reading the body) as ``WriteTimeout``, a dropped or garbled answer as
+``RemoteProtocolError``/``ReadError``, a non-http(s) URL as ``UnsupportedProtocol``.
 
 A proxy from the environment (``HTTPS_PROXY``) still goes through httpx's own transport: httpx
 mounts it in front of this one for the URLs it covers.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import re
 import ssl
 from typing import Any
@@ -51,6 +53,8 @@ from httpx._types import (
 # connection the server is closing fails as a RemoteProtocolError and waits out a retry. httpx's
 # own pool let connections go after 5 s for the same reason.
 _KEEPALIVE_SECONDS = 4.0
+# aiohttp warns that a bytes body above 1 MiB is sent in one piece; it streams a file-like one.
+_LARGE_BODY_BYTES = 1024 * 1024
 # httpx already wrote these; aiohttp must not add its own beside them.
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
@@ -77,7 +81,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 request.method,
                 str(request.url),
                 headers=list(request.headers.multi_items()),
-                data=body or None,
+                data=_payload(body),
                 allow_redirects=False,
                 timeout=_timeout(request),
                 ssl=self._ssl,
@@ -119,11 +123,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
 
+def _payload(body: bytes) -> bytes | io.BytesIO | None:
+    """The body as aiohttp sends it best: none, bytes, or streamed when large."""
+    if not body:
+        return None
+    return io.BytesIO(body) if len(body) > _LARGE_BODY_BYTES else body
+
+
 def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
-    """Httpx's per-phase timeouts (``request.extensions["timeout"]``) in aiohttp's terms."""
+    """Httpx's per-phase timeouts (``request.extensions["timeout"]``) in aiohttp's terms.
+
+    aiohttp bounds connecting and each read but not writing: a peer that stops reading a body
+    larger than the socket buffers would hold the request forever. So the whole exchange is
+    bounded too, by the sum of httpx's phases (pool + connect + write + read), which no
+    request that keeps to each phase's bound can exceed; ``_as_httpx_error`` reports it as
+    the write timeout, the one phase aiohttp does not bound itself.
+    """
     phases: dict[str, Any] = request.extensions.get("timeout", {})
+    bounds = [phases.get(name) for name in ("pool", "connect", "write", "read")]
+    whole = sum(float(b) for b in bounds if b is not None) if None not in bounds else None
     return aiohttp.ClientTimeout(
-        total=None,
+        total=whole,
         connect=phases.get("pool"),
         sock_connect=phases.get("connect"),
         sock_read=phases.get("read"),
@@ -139,8 +159,10 @@ def _as_httpx_error(exc: Exception, request: httpx.Request) -> Exception:
         return httpx.ConnectTimeout(message, request=request)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return httpx.ConnectError(message, request=request)
-    if isinstance(exc, asyncio.TimeoutError):  # aiohttp.SocketTimeoutError: no answer in time
+    if isinstance(exc, aiohttp.ServerTimeoutError):  # SocketTimeoutError: no answer in time
         return httpx.ReadTimeout(message, request=request)
+    if isinstance(exc, asyncio.TimeoutError):  # the whole exchange's bound (``_timeout``)
+        return httpx.WriteTimeout(message, request=request)
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
         return httpx.RemoteProtocolError(message, request=request)
     if isinstance(exc, aiohttp.ClientError | OSError):

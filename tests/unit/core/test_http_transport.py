@@ -114,6 +114,36 @@ async def test_a_request_goes_out_as_httpx_built_it_and_the_answer_comes_back() 
     assert body == b'{"a":1}' or body == b'{"a": 1}'
 
 
+async def test_a_body_above_a_mebibyte_arrives_whole() -> None:
+    """Large bodies are streamed (aiohttp's advice), with the length httpx declared."""
+    seen: list[tuple[bytes, bytes]] = []
+    body = bytes(range(256)) * (3 * 4096 + 7)  # ~3 MiB, not a multiple of any chunk size
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await read_request(reader))
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        await writer.drain()
+
+    async with serving(answer) as base, client(base) as http:
+        response = await http.post("/composite", content=body)
+
+    assert response.status_code == 204
+    head, received = seen[0]
+    assert f"content-length: {len(body)}\r\n".encode() in head.lower()
+    assert received == body
+
+
+def test_the_whole_exchange_is_bounded_only_when_every_phase_is() -> None:
+    bounded = httpx.Request("GET", "http://x.test/", extensions={"timeout": httpx.Timeout(
+        5.0, connect=2.0).as_dict()})  # fmt: skip
+    unbounded = httpx.Request("GET", "http://x.test/", extensions={"timeout": httpx.Timeout(
+        5.0, read=None).as_dict()})  # fmt: skip
+
+    assert http_transport._timeout(bounded).total == 17.0  # pool 5 + connect 2 + write 5 + read 5
+    assert http_transport._timeout(unbounded).total is None
+    assert http_transport._timeout(unbounded).sock_read is None
+
+
 async def test_kept_alive_connections_carry_several_requests() -> None:
     connections: list[int] = []
 
@@ -142,6 +172,25 @@ async def test_a_silent_server_is_a_read_timeout_that_may_have_been_seen() -> No
         with pytest.raises(httpx.ReadTimeout) as raised:
             await http.get("/")
     assert was_request_sent(error_from_exception(raised.value, "GET /"))
+
+
+async def test_a_server_that_stops_reading_cannot_hold_a_request_forever() -> None:
+    """A body the peer never reads (a stuck proxy): the request ends within its phases' sum.
+
+    Regression: aiohttp bounds connecting and each read, not writing, so a body larger than
+    the socket buffers waited for the peer forever.
+    """
+
+    async def stop_reading(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(30)
+
+    body = b"x" * (64 * 1024 * 1024)  # far beyond what the kernel buffers on both ends
+    async with serving(stop_reading) as base, client(base, timeout=0.3) as http:
+        with pytest.raises(httpx.TimeoutException) as raised:
+            await asyncio.wait_for(http.post("/", content=body), timeout=10)
+    assert isinstance(raised.value, httpx.WriteTimeout)
+    assert was_request_sent(error_from_exception(raised.value, "POST /"))
 
 
 async def test_a_server_hanging_up_is_a_protocol_error() -> None:
