@@ -21,7 +21,7 @@ PARAMS: list[Any] = [
     None,
     {},
     {"q": "SELECT Id, Name FROM Account WHERE Name = 'A&B / C+D'"},
-    {"replace": "item,price", "limit": 5, "flag": True, "empty": ""},
+    {"replace": "item,price", "limit": 5, "flag": True, "empty": "", "none": None, "x": 2.5},
     [("fields", "a"), ("fields", "b")],
 ]
 BODIES: list[Any] = [None, {"companyName": "Ünïcode & Co", "items": [1, 2.5, None]}]
