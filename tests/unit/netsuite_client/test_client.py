@@ -270,6 +270,23 @@ async def test_a_failing_observer_does_not_break_the_call() -> None:
         assert await client.upsert("customer", "SFACC-1", {}) == "107"
 
 
+async def test_a_call_is_recorded_after_its_slot_is_free() -> None:
+    """The account's slot is held for the exchange, not for the bookkeeping after it."""
+    limiter = AdaptiveConcurrencyLimiter(2)
+    held_while_recording: list[int] = []
+    fake = FakeNetSuite()
+    client = NetSuiteClient(
+        tba_settings(),
+        transport=fake.transport,
+        on_call=lambda record: held_while_recording.append(limiter.in_flight),
+        limiter=limiter,
+    )
+    async with client:
+        await client.upsert("customer", "SFACC-1", {})
+
+    assert held_while_recording == [0]
+
+
 async def test_no_secret_reaches_a_call_record(rsa_key: Any) -> None:
     fake = FakeNetSuite()
     fake.queue(

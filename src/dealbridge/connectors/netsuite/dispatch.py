@@ -137,7 +137,12 @@ class NetSuiteDispatcher:
         )
 
     async def _attempt(self, call: Call, attempt: int) -> httpx.Response:
-        """One HTTP exchange inside one limiter slot."""
+        """One HTTP exchange inside one limiter slot.
+
+        The slot is held for the exchange only: the request is built before it, and the call
+        recorded after it, since every moment a slot is held after NetSuite answered is a
+        moment of the account's limit nobody uses.
+        """
         request = self._http.build_request(
             call.method, call.path, params=call.params, json=call.json, headers=call.headers
         )
@@ -153,7 +158,7 @@ class NetSuiteDispatcher:
                     secrets=self._auth.secret_values(),
                 )
             _feedback(slot, error)
-            self._record(call, request, attempt, elapsed, response, error)
+        self._record(call, request, attempt, elapsed, response, error)
         if error is None:
             return cast(httpx.Response, response)
         if isinstance(error, ConnectorError) and _is_invalid_login(error):
