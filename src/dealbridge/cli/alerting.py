@@ -124,8 +124,9 @@ def _run_service(runtime: Runtime, fresh: Sequence[ConnectionStatus] | None) -> 
             recorded = latest_checks(session)
             if fresh is not None:
                 record_changed_checks(session, recorded, fresh)
-        live = [health_of(status) for status in fresh] if fresh is not None else None
-        health = live if live is not None else health_from(recorded)
+        health = (
+            [health_of(status) for status in fresh] if fresh is not None else health_from(recorded)
+        )
         service = AlertService.from_settings(settings, runtime.ledger.factory)
         sent = service.run_once(connections=health, pending=pending)
         return [alert.key for alert in sent]

@@ -80,14 +80,10 @@ def is_secret_name(name: str) -> bool:
 def redact_url(url: str) -> str:
     """Keep a URL's path and harmless query parameters, mask anything credential-like."""
     parts = urlsplit(url)
-    query = [
-        (key, REDACTED if is_secret_name(key) else value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
     netloc = parts.hostname or ""
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, _redacted_query(parts.query), ""))
 
 
 def recorded_path(url: str) -> str:
@@ -96,10 +92,14 @@ def recorded_path(url: str) -> str:
     Most calls have no query, and those skip the parse and re-encode of ``redact_url``.
     """
     parts = urlsplit(url)
-    if not parts.query:
-        return parts.path
-    query = urlsplit(redact_url(url)).query
+    query = _redacted_query(parts.query) if parts.query else ""
     return f"{parts.path}?{query}" if query else parts.path
+
+
+def _redacted_query(query: str) -> str:
+    """A query string with credential-named parameters' values masked (re-encoded)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(key, REDACTED if is_secret_name(key) else value) for key, value in pairs])
 
 
 def redact_mapping(data: Any, secrets: tuple[str, ...] = ()) -> Any:

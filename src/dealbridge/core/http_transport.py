@@ -286,10 +286,6 @@ def _is_plain(
     return content is None and data is None and files is None and not cookies and not extensions
 
 
-# What httpx writes for a query parameter value that is not text (``primitive_value_to_str``).
-_PRIMITIVE_TEXT: dict[object, str] = {True: "true", False: "false", None: ""}
-
-
 def _query_text(params: QueryParamTypes) -> str:
     """``str(httpx.QueryParams(params))``, for a plain dict by the standard library's quoting.
 
@@ -307,9 +303,12 @@ def _query_text(params: QueryParamTypes) -> str:
 
 
 def _value_text(value: str | float | bool | None) -> str:
-    if value is None or isinstance(value, bool):
-        return _PRIMITIVE_TEXT[value]
-    return str(value)
+    """What httpx writes for a parameter's value (``primitive_value_to_str``)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
 
 
 def _with_query(url: httpx.URL, query: str) -> httpx.URL:
