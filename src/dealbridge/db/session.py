@@ -71,6 +71,23 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
     return create_engine(parsed, **options)
 
 
+def make_inline_engine(url: str | URL) -> Engine | None:
+    """For a ledger in a SQLite file: an engine fit to run on an event loop's own thread.
+
+    Its connections give up at once when another connection holds the write lock (the caller
+    then runs the transaction in a thread, where it may wait), and never checkpoint the log
+    themselves, since a checkpoint syncs the disk (``db/inline.py`` runs them in a thread).
+    None for PostgreSQL and in-memory SQLite: every statement of the one is a round trip on
+    the network, and the other is one connection shared by every thread.
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    engine = _sqlite_engine(parsed, {})
+    event.listen(engine, "connect", _on_inline_connect)  # after ``_on_sqlite_connect``
+    return engine
+
+
 def engine_for(url: str | URL) -> Engine:
     """The process-wide engine for ``url``, created on first use."""
     key = normalise_url(url).render_as_string(hide_password=False)
@@ -142,6 +159,16 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
         switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode, fewer fsyncs
+    finally:
+        cursor.close()
+
+
+def _on_inline_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    """No wait on a held write lock, no checkpoint at commit (``make_inline_engine``)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
     finally:
         cursor.close()
 

@@ -1,8 +1,10 @@
 """The sync engine's use of the ledger: one short transaction per question, in plain data out.
 
 Why a facade: steps run on an event loop, and SQLAlchemy sessions are synchronous; every method
-here is one ``session_scope`` and is called through ``asyncio.to_thread`` by the steps, so a
-SQLite write lock or a PostgreSQL round trip never stalls the other deals of the loop. Methods
+here is one ``session_scope`` and is called through ``Ledger.call`` by the steps, so a SQLite
+write lock or a PostgreSQL round trip never stalls the other deals of the loop (on a SQLite file
+whose write lock is free, the transaction runs on the loop's thread: cheaper than the hop to a
+thread, and it waits for nothing; ``db/inline.py``). Methods
 return plain values (ids, dicts, small dataclasses), never ORM rows, because what a step returns
 is checkpointed by DBOS.
 
@@ -18,17 +20,21 @@ that stamp is our echo, not a change (``is_own_write_back``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dealbridge.core.calls import CallRecord
 from dealbridge.core.records import RecordKey
 from dealbridge.db import api_calls, open_errors, runs, synced, watermarks
+from dealbridge.db.inline import InlineEngine, write_lock_busy
 from dealbridge.db.models import FINISHED_STATUSES
 from dealbridge.db.session import make_engine, make_session_factory, session_scope
 from dealbridge.db.watermarks import parse_instant
@@ -37,6 +43,14 @@ WRITE_BACK_WATERMARK = "writeback:"
 WRITE_BACK_STEP = "write_back"
 _WRITE_BACK_DONE = frozenset({"written", "skipped"})
 _RECENT_RUNS = 10
+
+P = ParamSpec("P")
+T = TypeVar("T")
+# Set while ``Ledger.call`` runs a method on the loop's thread: that ledger, and the sessions
+# its ``session()`` opens there. A context variable, so no other thread ever sees it.
+_INLINE_SCOPE: ContextVar[tuple[Ledger, sessionmaker[Session]] | None] = ContextVar(
+    "ledger_inline_scope", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -76,19 +90,51 @@ class Ledger:
         url: SQLAlchemy URL of the ledger (already migrated).
     """
 
+    # A ledger in a SQLite file runs ``call``'s transactions on the loop (``db/inline.py``);
+    # subclasses over another ledger's sessions have none.
+    _inline: InlineEngine | None = None
+
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine)
+        self._inline = InlineEngine.for_url(url, self.engine)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._inline is not None:
+            self._inline.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One unit of work (commit on success)."""
-        with session_scope(self.factory) as session:
+        """One unit of work (commit on success), on the loop's connection inside ``call``."""
+        scope = _INLINE_SCOPE.get()
+        factory = scope[1] if scope is not None and scope[0] is self else self.factory
+        with session_scope(factory) as session:
             yield session
+
+    async def call(self, method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``method(*args, **kwargs)`` for a coroutine, without blocking its event loop.
+
+        ``method`` is one of this ledger's transactions (each method here is one). On a SQLite
+        file it runs on the loop's own thread when the write lock is free, which costs less than
+        the hop to a thread; when another connection holds the lock, it runs in a thread and
+        waits there (``db/inline.py``). Elsewhere (PostgreSQL) it always runs in a thread.
+        """
+        inline = self._inline
+        if inline is not None:
+            token = _INLINE_SCOPE.set((self, inline.factory))
+            try:
+                result = method(*args, **kwargs)
+            except OperationalError as error:
+                if not write_lock_busy(error):
+                    raise
+            else:
+                inline.ran()
+                return result
+            finally:
+                _INLINE_SCOPE.reset(token)
+        return await asyncio.to_thread(method, *args, **kwargs)
 
     # -- runs -------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ when it has one (``_store_with``), so a deal costs as few transactions and threa
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -61,14 +60,12 @@ async def start_run(
     """
     runtime = current_runtime()
     started = time.perf_counter()
-    begun = await asyncio.to_thread(
-        partial(
-            runtime.ledger.begin_run,
-            workflow_id,
-            opportunity_id,
-            trigger,
-            echo_check=trigger["kind"] in AUTOMATIC_TRIGGERS,
-        )
+    begun = await runtime.ledger.call(
+        runtime.ledger.begin_run,
+        workflow_id,
+        opportunity_id,
+        trigger,
+        echo_check=trigger["kind"] in AUTOMATIC_TRIGGERS,
     )
     return {
         "run_id": begun.run_id,
@@ -157,7 +154,7 @@ async def _plan_graph(run_id: str, deal: DealGraph, fresh_lookups: bool) -> dict
 
     document = await _recording_calls(run_id, make)
     if blocking(document["violations"]):
-        states = await asyncio.to_thread(runtime.ledger.synced_state, operation_keys(document))
+        states = await runtime.ledger.call(runtime.ledger.synced_state, operation_keys(document))
         edited = [key for key, state in states.items() if state.override is not None]
         document = waive_overridden(document, edited)
     ok = not blocking(document["violations"])
@@ -204,7 +201,7 @@ async def write_back(run_id: str, write: dict[str, Any], unchanged: bool) -> dic
         return {"status": "disabled", "ms": _ms(started)}
     target = WriteBack(**write)
     shows_synced = runtime.ledger.shows_synced
-    if unchanged and await asyncio.to_thread(shows_synced, target.opportunity_id, run_id):
+    if unchanged and await runtime.ledger.call(shows_synced, target.opportunity_id, run_id):
         return {"status": "skipped", "ms": _ms(started)}
 
     async def send(calls: list[CallRecord]) -> str:
@@ -224,7 +221,7 @@ async def record_failure(
     """Open (or update) the opportunity's error."""
     runtime = current_runtime()
     started = time.perf_counter()
-    error_id = await asyncio.to_thread(
+    error_id = await runtime.ledger.call(
         runtime.ledger.record_failure, failure, opportunity_id, run_id, workflow_id
     )
     return {"error_id": error_id, "ms": _ms(started)}
@@ -240,8 +237,8 @@ async def finish_run(
     """
     runtime = current_runtime()
     resolve = opportunity_id if succeeded else None
-    resolved = await asyncio.to_thread(
-        partial(runtime.ledger.finish_run, run_id, finish, resolve_opportunity=resolve)
+    resolved = await runtime.ledger.call(
+        runtime.ledger.finish_run, run_id, finish, resolve_opportunity=resolve
     )
     return {"resolved_error_id": resolved}
 
@@ -258,13 +255,14 @@ async def _recording_calls(run_id: str, work: Callable[[list[CallRecord]], Await
             return await work(calls)
         finally:
             if calls:
-                await asyncio.to_thread(current_runtime().ledger.record_calls, run_id, list(calls))
+                ledger = current_runtime().ledger
+                await ledger.call(ledger.record_calls, run_id, list(calls))
 
 
 async def _store_with(calls: list[CallRecord], store: Callable[[list[CallRecord]], None]) -> None:
-    """Run ``store`` (a ledger write taking the calls) in a thread; the calls it stored leave."""
+    """Run ``store`` (a ledger write taking the calls); the calls it stored leave."""
     batch = list(calls)
-    await asyncio.to_thread(store, batch)
+    await current_runtime().ledger.call(store, batch)
     del calls[: len(batch)]
 
 

@@ -76,7 +76,8 @@ async def execute_operations(
     (``"<type>/<external id>"`` → internal id). Returns ``{"ids", "written", "unchanged"}``.
     """
     operations = [operation_from_json(entry) for entry in entries]
-    states = await asyncio.to_thread(context.ledger.synced_state, [op.key for op in operations])
+    ledger = context.ledger
+    states = await ledger.call(ledger.synced_state, [op.key for op in operations])
     return await _Execution(operations, states, known_ids, context).run()
 
 
@@ -192,8 +193,8 @@ class _Execution:
         if not self.writes:
             return
         writes, calls = list(self.writes), list(self.context.calls)
-        record = self.context.ledger.record_writes
-        await asyncio.to_thread(record, writes, self.context.run_id, calls)
+        ledger = self.context.ledger
+        await ledger.call(ledger.record_writes, writes, self.context.run_id, calls)
         del self.context.calls[: len(calls)]
 
 

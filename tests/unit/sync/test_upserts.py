@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -25,6 +25,8 @@ from dealbridge.sync.ledger import Ledger, SyncedState
 from dealbridge.sync.plan_data import parse_key
 from dealbridge.sync.shared_writes import writes_of_this_loop
 from dealbridge.sync.upserts import UpsertContext, execute_operations
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.anyio
 
@@ -150,6 +152,10 @@ class FakeLedger:
     states: dict[RecordKey, SyncedState] = field(default_factory=dict)
     asked: list[list[RecordKey]] = field(default_factory=list)
     recorded: list[Recorded] = field(default_factory=list)
+
+    async def call(self, method: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """As ``Ledger.call``, on the loop's thread (the fake has no database to wait for)."""
+        return method(*args, **kwargs)
 
     def synced_state(self, keys: Iterable[RecordKey]) -> dict[RecordKey, SyncedState]:
         wanted = list(keys)
