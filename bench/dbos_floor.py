@@ -2,12 +2,13 @@
 
 Why: the engine-overhead figure is service CPU per deal, and part of it is the price of
 durability itself — DBOS enqueues the workflow, claims it from the queue, checks and records a
-checkpoint around every step (two SQLite transactions, each on a worker thread) and records the
-outcome. That price depends on the machine as much as on us. Running DBOS alone, with the same
-database settings, the same queue shape and as many steps per workflow as a deal has, but steps
-that do nothing, gives the floor no engine built on DBOS can go under; what the service spends
-above it is dealbridge's own (mapping, HTTP clients, the ledger). The overhead bench runs this
-in its own process after the burst, so both figures come from one run on one machine.
+checkpoint around every step (two SQLite transactions, on the loop's thread as the service runs
+them: ``sync/dbos_inline.py``) and records the outcome. That price depends on the machine as
+much as on us. Running DBOS alone, with the same database settings, the same queue shape and as
+many steps per workflow as a deal has, but steps that do nothing, gives the floor no engine
+built on DBOS can go under; what the service spends above it is dealbridge's own (mapping, HTTP
+clients, the ledger). The overhead bench runs this in its own process after the burst, so both
+figures come from one run on one machine.
 
 Method: a fresh SQLite system database prepared as the service prepares its own
 (``sync.system_db``: WAL, ``synchronous=NORMAL``, no pre-ping), a ``deals``-shaped queue
@@ -34,7 +35,7 @@ from typing import Any
 
 from dbos import DBOS, Queue, SetEnqueueOptions
 
-from dealbridge.sync import system_db
+from dealbridge.sync import dbos_inline, system_db
 
 APP_NAME = "dbos_floor"
 QUEUE_NAME = "floor"
@@ -59,8 +60,10 @@ def launch(database: Path, concurrency: int, polling_interval: float) -> Queue:
     """DBOS on a fresh SQLite file set up as the service sets up its own."""
     url = f"sqlite:///{database}"
     system_db.prepare_sqlite(url)
+    on_loop = dbos_inline.install(database)  # DBOS's hooks where the service runs them
+    engine_kwargs = system_db.sqlite_engine_kwargs(checkpoints_elsewhere=on_loop)
     DBOS(config={"name": APP_NAME, "system_database_url": url, "log_level": "WARNING",
-                 "db_engine_kwargs": system_db.sqlite_engine_kwargs()})  # fmt: skip
+                 "db_engine_kwargs": engine_kwargs})  # fmt: skip
     DBOS.launch()
     return DBOS.register_queue(
         QUEUE_NAME,

@@ -24,19 +24,25 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dealbridge.db.session import make_inline_engine, make_session_factory
+from dealbridge.db.session import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    make_inline_engine,
+    make_session_factory,
+)
 
 # About 25 deals' worth of transactions: the log stays a few MB between checkpoints, as with
 # SQLite's own default of 1,000 pages, and a checkpoint with nothing to copy costs nothing.
 CHECKPOINT_EVERY = 150
 
-_log = structlog.get_logger("dealbridge.ledger")
+_log = structlog.get_logger("dealbridge.db")
 
 
 class InlineEngine:
@@ -53,10 +59,9 @@ class InlineEngine:
     ) -> None:
         self.engine = engine
         self.factory: sessionmaker[Session] = make_session_factory(engine)
-        self._checkpoint_engine = checkpoint_engine
-        self._checkpoint_every = checkpoint_every
-        self._since_checkpoint = 0
-        self._checkpoint: asyncio.Future[tuple[int, int, int]] | None = None
+        self.checkpoints = PeriodicCheckpoint(
+            lambda: checkpoint_log(checkpoint_engine), every=checkpoint_every
+        )
 
     @classmethod
     def for_url(cls, url: str | URL, checkpoint_engine: Engine) -> InlineEngine | None:
@@ -65,29 +70,57 @@ class InlineEngine:
         return cls(engine, checkpoint_engine) if engine is not None else None
 
     def ran(self) -> None:
-        """One inline transaction more; every ``checkpoint_every``, a checkpoint in a thread.
-
-        Called on the loop's thread. A checkpoint still running is not doubled: the next one
-        starts with the next transaction after it ends.
-        """
-        self._since_checkpoint += 1
-        if self._since_checkpoint < self._checkpoint_every:
-            return
-        if self._checkpoint is not None and not self._checkpoint.done():
-            return
-        self._since_checkpoint = 0
-        loop = asyncio.get_running_loop()
-        self._checkpoint = loop.run_in_executor(None, checkpoint_log, self._checkpoint_engine)
-        self._checkpoint.add_done_callback(_report_failure)
+        """One inline transaction more (on the loop's thread)."""
+        self.checkpoints.tick()
 
     async def settled(self) -> None:
         """Wait for the checkpoint in progress, if any (tests, orderly shutdown)."""
-        if self._checkpoint is not None:
-            await asyncio.wait([self._checkpoint])
+        await self.checkpoints.settled()
 
     def dispose(self) -> None:
         """Close the inline connections."""
         self.engine.dispose()
+
+
+class PeriodicCheckpoint:
+    """Every ``every`` ticks on an event loop, ``checkpoint()`` in a worker thread.
+
+    Why: a checkpoint copies the log into the database and syncs the disk, which must not
+    happen on the loop; connections that run there leave it to this. A checkpoint still
+    running is not doubled: the next one starts with the next tick after it ends.
+    """
+
+    def __init__(self, checkpoint: Callable[[], object], *, every: int) -> None:
+        self._checkpoint = checkpoint
+        self._every = every
+        self._ticks = 0
+        self._running: asyncio.Future[object] | None = None
+
+    def tick(self) -> None:
+        """One more write on the loop's thread; maybe start a checkpoint."""
+        self._ticks += 1
+        if self._ticks < self._every:
+            return
+        if self._running is not None and not self._running.done():
+            return
+        self._ticks = 0
+        self._running = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+        self._running.add_done_callback(_report_failure)
+
+    async def settled(self) -> None:
+        """Wait for the checkpoint in progress, if any."""
+        if self._running is not None:
+            await asyncio.wait([self._running])
+
+
+def checkpoint_file(path: Path) -> tuple[int, int, int]:
+    """``checkpoint_log`` for a SQLite file no engine of ours holds (DBOS's own)."""
+    connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        row: Any = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        connection.close()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def checkpoint_log(engine: Engine) -> tuple[int, int, int]:
@@ -119,10 +152,10 @@ def write_lock_busy(error: BaseException) -> bool:
     return "database is locked" in str(original)
 
 
-def _report_failure(done: asyncio.Future[tuple[int, int, int]]) -> None:
+def _report_failure(done: asyncio.Future[object]) -> None:
     """A checkpoint that failed is logged; the next one copies what this one left."""
     if done.cancelled():
         return
     error = done.exception()
     if error is not None:
-        _log.warning("ledger_checkpoint_failed", error=str(error))
+        _log.warning("sqlite_checkpoint_failed", error=str(error))

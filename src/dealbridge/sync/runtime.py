@@ -55,7 +55,7 @@ from dealbridge.mapping.engine import FlowEngine
 from dealbridge.mapping.loader import SHIPPED_FLOWS_DIR, LoadedFlow, load_flow
 from dealbridge.mapping.lookups import LookupTables, TableCache, load_lookups
 from dealbridge.settings import Settings
-from dealbridge.sync import system_db
+from dealbridge.sync import dbos_inline, system_db
 from dealbridge.sync.budget import deals_in_flight
 from dealbridge.sync.clients import ClientRegistry, LoopClients, Transports
 from dealbridge.sync.fleet import Fleet
@@ -166,6 +166,8 @@ class Runtime:
         self._engine: FlowEngine | None = None
         self._queue: Queue | None = None
         self._lock: IO[str] | None = None
+        # DBOS's bookkeeping runs on the loop (SQLite only, ``sync/dbos_inline.py``).
+        self._hooks_on_loop = False
         self._stopping = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -301,7 +303,9 @@ class Runtime:
             "log_level": level,
         }
         if is_sqlite(self.settings):
-            config["db_engine_kwargs"] = system_db.sqlite_engine_kwargs()
+            config["db_engine_kwargs"] = system_db.sqlite_engine_kwargs(
+                checkpoints_elsewhere=self._hooks_on_loop
+            )
         return config
 
     def _launch_dbos(self) -> None:
@@ -311,7 +315,8 @@ class Runtime:
         from dealbridge.sync import deal_sync, poller  # noqa: F401
 
         if is_sqlite(self.settings):
-            system_db.prepare_sqlite(system_database_url(self.settings))
+            path = system_db.prepare_sqlite(system_database_url(self.settings))
+            self._hooks_on_loop = path is not None and dbos_inline.install(path)
         DBOS(config=self.dbos_config())
         DBOS.launch()
         budget = self.fleet.refresh()
@@ -358,6 +363,9 @@ class Runtime:
         if _current is self:
             _current = None
         self.fleet.leave()
+        if self._hooks_on_loop:
+            dbos_inline.uninstall()
+            self._hooks_on_loop = False
         if self._ledger is not None:
             self._ledger.dispose()
             self._ledger = None

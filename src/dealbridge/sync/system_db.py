@@ -35,24 +35,42 @@ class SystemDatabaseConnection(sqlite3.Connection):
         self.execute("PRAGMA synchronous=NORMAL")
 
 
-def prepare_sqlite(system_database_url: str) -> None:
-    """Create DBOS's SQLite file if needed and put it in WAL mode (idempotent)."""
+class LoopSystemDatabaseConnection(SystemDatabaseConnection):
+    """One that never checkpoints the log itself.
+
+    DBOS's bookkeeping runs on the event loop (``sync/dbos_inline.py``), and a checkpoint
+    syncs the disk: checkpoints run in a thread instead.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def prepare_sqlite(system_database_url: str) -> Path | None:
+    """Create DBOS's SQLite file if needed and put it in WAL mode (idempotent); its path."""
     database = make_url(system_database_url).database
     if not database or database == ":memory:":
-        return
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return None
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     try:
         switch_to_wal(connection.cursor())
     finally:
         connection.close()
+    return path
 
 
-def sqlite_engine_kwargs() -> dict[str, Any]:
+def sqlite_engine_kwargs(*, checkpoints_elsewhere: bool = False) -> dict[str, Any]:
     """DBOS's ``db_engine_kwargs``: ``SystemDatabaseConnection``s, and no ping before each use.
 
     DBOS pings every pooled connection before handing it out (``pool_pre_ping``), which is
     for a server that may have dropped it; a SQLite file cannot, and the ping was one more
     statement in each of a deal's ~17 checkpoint and queue transactions.
+
+    ``checkpoints_elsewhere``: the connections leave checkpoints to ``dbos_inline``, which
+    runs them in a thread (only while it is installed, or the log would grow for ever).
     """
-    return {"connect_args": {"factory": SystemDatabaseConnection}, "pool_pre_ping": False}
+    factory = LoopSystemDatabaseConnection if checkpoints_elsewhere else SystemDatabaseConnection
+    return {"connect_args": {"factory": factory}, "pool_pre_ping": False}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy import select
 
 from dealbridge.db import open_errors, runs
 from dealbridge.db.models import ApiCall
-from dealbridge.sync import Runtime, deal_sync, sync_now, wait_for_outcome
+from dealbridge.sync import Runtime, dbos_inline, deal_sync, sync_now, wait_for_outcome
+from dealbridge.sync.system_db import LoopSystemDatabaseConnection
 from tests.integration.sync.harness import (
     Emulators,
     by_external_id,
@@ -19,6 +21,7 @@ from tests.integration.sync.harness import (
     queue_as_earlier_release,
     restart_after_crash,
     run,
+    settings_for,
     touch,
 )
 
@@ -195,6 +198,29 @@ def test_on_sqlite_the_one_process_limit_is_the_queue_limit(runtime: Runtime) ->
     assert runtime.queue.global_concurrency is None
     assert runtime.queue.worker_concurrency == budget.deals_per_process == budget.deals_in_flight
     assert runtime.queue.partition_concurrency == 1
+
+
+def test_on_sqlite_dbos_bookkeeping_runs_on_the_deals_loop_while_launched(
+    org: Emulators, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DBOS's step and workflow bookkeeping runs inline (``sync/dbos_inline.py``), then stops."""
+    DBOS.destroy()
+    started = Runtime(settings_for(org, tmp_path / "data"))
+    started.launch()
+    try:
+        hooks = dbos_inline.installed()
+        assert hooks is not None
+        engine_kwargs = started.dbos_config()["db_engine_kwargs"]  # type: ignore[typeddict-item]
+        assert engine_kwargs["connect_args"]["factory"] is LoopSystemDatabaseConnection
+        ticks: list[int] = []
+        counted = hooks.checkpoints.tick
+        monkeypatch.setattr(hooks.checkpoints, "tick", lambda: (ticks.append(1), counted()))
+        outcome = close_and_sync(org, org.seeded["won_candidates"][0])
+        assert outcome["status"] == "synced", outcome
+        assert len(ticks) >= 6  # a check and a record for each of a deal's three steps
+    finally:
+        started.shutdown(0)
+    assert dbos_inline.installed() is None
 
 
 def _run_facts(runtime: Runtime, run_id: str) -> tuple[Any, ...]:
