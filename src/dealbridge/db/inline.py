@@ -15,7 +15,8 @@ Why it is safe, on a SQLite file only (``session.make_inline_engine``):
   repeats nothing.
 * A commit in WAL mode with ``synchronous=NORMAL`` writes to the page cache; the disk is synced
   at checkpoints only, and those run in a thread: the inline connections never checkpoint, and
-  every ``CHECKPOINT_EVERY`` inline transactions a passive checkpoint starts in a worker thread.
+  every ``CHECKPOINT_EVERY`` inline transactions a checkpoint starts in a worker thread, which
+  the next inline transactions wait for (``PeriodicCheckpoint``, ``checkpoint_file``).
 
 PostgreSQL stays in threads: each of its statements is a round trip on the network.
 """
@@ -32,15 +33,14 @@ import structlog
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dealbridge.db.session import (
-    SQLITE_BUSY_TIMEOUT_MS,
-    make_inline_engine,
-    make_session_factory,
-)
+from dealbridge.db.session import make_inline_engine, make_session_factory
 
 # About 25 deals' worth of transactions: the log stays a few MB between checkpoints, as with
 # SQLite's own default of 1,000 pages, and a checkpoint with nothing to copy costs nothing.
 CHECKPOINT_EVERY = 150
+
+# How long a checkpoint waits for the write lock or for readers (``checkpoint_file``).
+RESTART_WAIT_MS = 250
 
 _log = structlog.get_logger("dealbridge.db")
 
@@ -50,24 +50,26 @@ class InlineEngine:
 
     Args:
         engine: From ``make_inline_engine`` (fails fast on a held lock, never checkpoints).
-        checkpoint_engine: The ledger's ordinary engine; checkpoints borrow its connections.
+        database: The SQLite file, which checkpoints open on their own connection.
         checkpoint_every: Inline transactions between two checkpoints.
     """
 
     def __init__(
-        self, engine: Engine, checkpoint_engine: Engine, *, checkpoint_every: int = CHECKPOINT_EVERY
+        self, engine: Engine, database: Path, *, checkpoint_every: int = CHECKPOINT_EVERY
     ) -> None:
         self.engine = engine
         self.factory: sessionmaker[Session] = make_session_factory(engine)
         self.checkpoints = PeriodicCheckpoint(
-            lambda: checkpoint_log(checkpoint_engine), every=checkpoint_every
+            lambda: checkpoint_file(database), every=checkpoint_every
         )
 
     @classmethod
-    def for_url(cls, url: str | URL, checkpoint_engine: Engine) -> InlineEngine | None:
+    def for_url(cls, url: str | URL) -> InlineEngine | None:
         """The inline engine of a ledger in a SQLite file; None where there is none."""
         engine = make_inline_engine(url)
-        return cls(engine, checkpoint_engine) if engine is not None else None
+        if engine is None or not engine.url.database:
+            return None
+        return cls(engine, Path(engine.url.database))
 
     def ran(self) -> None:
         """One inline transaction more (on the loop's thread)."""
@@ -88,6 +90,13 @@ class PeriodicCheckpoint:
     Why: a checkpoint copies the log into the database and syncs the disk, which must not
     happen on the loop; connections that run there leave it to this. A checkpoint still
     running is not doubled: the next one starts with the next tick after it ends.
+
+    Why writers wait for it (``clear``): SQLite starts the log over only when a checkpoint has
+    copied all of it, and a write that lands while one runs leaves it short. Writing on, the
+    loop kept every threaded checkpoint short and the log grew by hundreds of MB in a burst,
+    where SQLite's own checkpoint, run by the writer after its commit, kept it at ~5 MB. So a
+    loop's writers await the checkpoint in progress (the loop itself runs on), as SQLite's
+    writer does its own.
     """
 
     def __init__(self, checkpoint: Callable[[], object], *, every: int) -> None:
@@ -107,6 +116,12 @@ class PeriodicCheckpoint:
         self._running = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
         self._running.add_done_callback(_report_failure)
 
+    async def clear(self) -> None:
+        """Return once no checkpoint is running (a writer's first step; see the class)."""
+        running = self._running
+        if running is not None and not running.done():
+            await asyncio.wait([running])
+
     async def settled(self) -> None:
         """Wait for the checkpoint in progress, if any."""
         if self._running is not None:
@@ -114,28 +129,19 @@ class PeriodicCheckpoint:
 
 
 def checkpoint_file(path: Path) -> tuple[int, int, int]:
-    """``checkpoint_log`` for a SQLite file no engine of ours holds (DBOS's own)."""
-    connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    try:
-        row: Any = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    finally:
-        connection.close()
-    return int(row[0]), int(row[1]), int(row[2])
+    """A checkpoint that empties the log, on a connection of its own.
 
-
-def checkpoint_log(engine: Engine) -> tuple[int, int, int]:
-    """``PRAGMA wal_checkpoint(PASSIVE)``: copy to the database what no reader still needs.
-
-    Passive: it waits for no reader and no writer. Returns SQLite's answer: (1 if it could not
-    run, pages in the log, pages copied).
+    ``TRUNCATE``: it takes the write lock, copies the whole log, waits for readers to leave it
+    and cuts the file to nothing, so the next write starts the log over even while other
+    threads write now and then (the queue's claims, enqueues), where a passive one kept falling
+    short and the log grew by ~100 MB in a burst; the disk a burst's log took is given back. It
+    waits at most ``RESTART_WAIT_MS`` for the lock or for readers, then goes on as a passive one
+    would; a writer blocked meanwhile waits that long at most. Returns SQLite's answer: (1 if
+    it fell short, pages in the log, pages copied).
     """
-    connection = engine.raw_connection()
+    connection = sqlite3.connect(path, timeout=RESTART_WAIT_MS / 1000, isolation_level=None)
     try:
-        cursor = connection.cursor()
-        try:
-            row: Any = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            cursor.close()
+        row: Any = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         connection.close()
     return int(row[0]), int(row[1]), int(row[2])

@@ -18,8 +18,9 @@ What it risks, and why that is acceptable on SQLite:
   last about a millisecond.
 * A checkpoint of the log syncs the disk, and that must not happen on the loop. DBOS's
   connections do not checkpoint while this is installed
-  (``system_db.LoopSystemDatabaseConnection``); every ``CHECKPOINT_EVERY`` hooks a passive
-  checkpoint runs in a worker thread instead.
+  (``system_db.LoopSystemDatabaseConnection``); every ``CHECKPOINT_EVERY`` hooks a
+  checkpoint runs in a worker thread instead, and the hooks wait for it to end (the loop runs
+  on), as SQLite's writer waits for its own.
 
 How: ``dbos._outcome`` reaches ``asyncio`` through its module global. While this is installed,
 that global is ``asyncio`` with its ``to_thread`` replaced: the function runs at once, in a copy
@@ -62,7 +63,12 @@ class _AsyncioWithInlineHooks:
         return getattr(asyncio, name)
 
     async def to_thread(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """``func(*args, **kwargs)`` on this thread, in a copy of the context (as in a worker)."""
+        """``func(*args, **kwargs)`` on this thread, in a copy of the context (as in a worker).
+
+        After the log's checkpoint in progress, if any: a write beside it keeps it from
+        emptying the log (``db.inline.PeriodicCheckpoint``).
+        """
+        await self.checkpoints.clear()
         try:
             return contextvars.copy_context().run(func, *args, **kwargs)
         finally:

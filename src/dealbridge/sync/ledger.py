@@ -97,7 +97,7 @@ class Ledger:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine)
-        self._inline = InlineEngine.for_url(url, self.engine)
+        self._inline = InlineEngine.for_url(url)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -123,6 +123,7 @@ class Ledger:
         """
         inline = self._inline
         if inline is not None:
+            await inline.checkpoints.clear()
             token = _INLINE_SCOPE.set((self, inline.factory))
             try:
                 result = method(*args, **kwargs)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from dealbridge.db import inline, runs
@@ -160,15 +159,15 @@ async def test_the_log_is_checkpointed_in_a_thread_every_n_inline_transactions(
 ) -> None:
     assert ledger._inline is not None
     ledger._inline.dispose()
-    ledger._inline = InlineEngine(ledger._inline.engine, ledger.engine, checkpoint_every=4)
+    ledger._inline = InlineEngine(ledger._inline.engine, database, checkpoint_every=4)
     checkpoint_threads: list[int] = []
-    real_checkpoint = inline.checkpoint_log
+    real_checkpoint = inline.checkpoint_file
 
-    def watched(engine: Engine) -> tuple[int, int, int]:
+    def watched(path: Path) -> tuple[int, int, int]:
         checkpoint_threads.append(threading.get_ident())
-        return real_checkpoint(engine)
+        return real_checkpoint(path)
 
-    monkeypatch.setattr(inline, "checkpoint_log", watched)
+    monkeypatch.setattr(inline, "checkpoint_file", watched)
     threads: list[int] = []
     for number in range(3):
         await ledger.call(opened_on, ledger, threads, f"wf-{number}")
@@ -199,3 +198,24 @@ def test_a_held_lock_is_told_apart_from_other_database_errors(database: Path) ->
     assert not write_lock_busy(missing.value)
     assert write_lock_busy(sqlite3.OperationalError("database is locked"))  # no error code
     assert not write_lock_busy(ValueError("database is locked"))
+
+
+async def test_the_log_stays_small_while_the_loop_writes_without_pause(
+    ledger: Ledger, database: Path
+) -> None:
+    """Regression: writes beside a threaded checkpoint kept it from ever emptying the log.
+
+    SQLite starts the log over only after a checkpoint copied all of it; the loop wrote on
+    while each one ran, and in a burst the ledger's log grew by hundreds of MB (~5 MB with
+    SQLite's own checkpoints). Writers now wait for the checkpoint in progress.
+    """
+    assert ledger._inline is not None
+    ledger._inline.dispose()
+    ledger._inline = InlineEngine(ledger._inline.engine, database, checkpoint_every=5)
+    graph = {"opportunity": {"Id": "006A", "Description": "x" * 20_000}}
+    for number in range(300):
+        run_id = await ledger.call(ledger.start_run, f"wf-{number}", "006A", TRIGGER)
+        await ledger.call(ledger.mark_running, run_id, graph)
+    await ledger._inline.settled()
+    log = database.with_name(database.name + "-wal")
+    assert log.stat().st_size < 2_000_000  # ~60 inline transactions' pages between resets
