@@ -24,6 +24,7 @@ PostgreSQL stays in threads: each of its statements is a round trip on the netwo
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,11 @@ CHECKPOINT_EVERY = 150
 
 # How long a checkpoint waits for the write lock or for readers (``checkpoint_file``).
 RESTART_WAIT_MS = 250
+
+# Checkpoints are rare and short; their own threads keep them out of the loops' executors.
+_CHECKPOINT_THREADS = concurrent.futures.ThreadPoolExecutor(
+    max_workers=2, thread_name_prefix="sqlite-checkpoint"
+)
 
 _log = structlog.get_logger("dealbridge.db")
 
@@ -103,29 +109,29 @@ class PeriodicCheckpoint:
         self._checkpoint = checkpoint
         self._every = every
         self._ticks = 0
-        self._running: asyncio.Future[object] | None = None
+        # A thread's future, not a loop's: writers on any event loop may wait for it.
+        self._running: concurrent.futures.Future[object] | None = None
 
     def tick(self) -> None:
-        """One more write on the loop's thread; maybe start a checkpoint."""
+        """One more write; maybe start a checkpoint."""
         self._ticks += 1
         if self._ticks < self._every:
             return
         if self._running is not None and not self._running.done():
             return
         self._ticks = 0
-        self._running = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+        self._running = _CHECKPOINT_THREADS.submit(self._checkpoint)
         self._running.add_done_callback(_report_failure)
 
     async def clear(self) -> None:
         """Return once no checkpoint is running (a writer's first step; see the class)."""
         running = self._running
         if running is not None and not running.done():
-            await asyncio.wait([running])
+            await asyncio.wait([asyncio.wrap_future(running)])
 
     async def settled(self) -> None:
         """Wait for the checkpoint in progress, if any."""
-        if self._running is not None:
-            await asyncio.wait([self._running])
+        await self.clear()
 
 
 def checkpoint_file(path: Path) -> tuple[int, int, int]:
@@ -158,7 +164,7 @@ def write_lock_busy(error: BaseException) -> bool:
     return "database is locked" in str(original)
 
 
-def _report_failure(done: asyncio.Future[object]) -> None:
+def _report_failure(done: concurrent.futures.Future[object]) -> None:
     """A checkpoint that failed is logged; the next one copies what this one left."""
     if done.cancelled():
         return

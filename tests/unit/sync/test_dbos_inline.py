@@ -156,3 +156,24 @@ async def test_a_hook_waits_for_the_checkpoint_in_progress(tmp_path: Path, resto
     await hook
     assert ran == ["hook"]
     await hooks.checkpoints.settled()
+
+
+async def test_a_writer_on_another_loop_waits_for_the_same_checkpoint() -> None:
+    """Hooks run on whichever loop runs a workflow; the checkpoint is a thread's, not a loop's."""
+    release = threading.Event()
+    checkpoints = PeriodicCheckpoint(lambda: release.wait(5), every=1)
+    checkpoints.tick()
+    waited: list[str] = []
+
+    def other_loop() -> None:
+        asyncio.run(checkpoints.clear())
+        waited.append("cleared")
+
+    other = threading.Thread(target=other_loop)
+    other.start()
+    await asyncio.sleep(0.1)
+    assert waited == []
+    release.set()
+    await asyncio.to_thread(other.join, 5)
+    assert waited == ["cleared"]
+    await checkpoints.settled()
