@@ -41,7 +41,7 @@ from dealbridge.db.session import make_inline_engine, make_session_factory
 CHECKPOINT_EVERY = 150
 
 # How long a checkpoint waits for the write lock or for readers (``checkpoint_file``).
-RESTART_WAIT_MS = 250
+CHECKPOINT_WAIT_MS = 250
 
 # Checkpoints are rare and short; their own threads keep them out of the loops' executors.
 _CHECKPOINT_THREADS = concurrent.futures.ThreadPoolExecutor(
@@ -141,11 +141,11 @@ def checkpoint_file(path: Path) -> tuple[int, int, int]:
     and cuts the file to nothing, so the next write starts the log over even while other
     threads write now and then (the queue's claims, enqueues), where a passive one kept falling
     short and the log grew by ~100 MB in a burst; the disk a burst's log took is given back. It
-    waits at most ``RESTART_WAIT_MS`` for the lock or for readers, then goes on as a passive one
+    waits at most ``CHECKPOINT_WAIT_MS`` for the lock or for readers, then goes on as a passive one
     would; a writer blocked meanwhile waits that long at most. Returns SQLite's answer: (1 if
     it fell short, pages in the log, pages copied).
     """
-    connection = sqlite3.connect(path, timeout=RESTART_WAIT_MS / 1000, isolation_level=None)
+    connection = sqlite3.connect(path, timeout=CHECKPOINT_WAIT_MS / 1000, isolation_level=None)
     try:
         row: Any = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:

@@ -4,9 +4,8 @@ Why a facade: steps run on an event loop, and SQLAlchemy sessions are synchronou
 here is one ``session_scope`` and is called through ``Ledger.call`` by the steps, so a SQLite
 write lock or a PostgreSQL round trip never stalls the other deals of the loop (on a SQLite file
 whose write lock is free, the transaction runs on the loop's thread: cheaper than the hop to a
-thread, and it waits for nothing; ``db/inline.py``). Methods
-return plain values (ids, dicts, small dataclasses), never ORM rows, because what a step returns
-is checkpointed by DBOS.
+thread, and it waits for nothing; ``db/inline.py``). Methods return plain values (ids, dicts,
+small dataclasses), never ORM rows, because what a step returns is checkpointed by DBOS.
 
 Why some methods take a step's API ``calls`` too: every transaction and every hop to a thread
 costs the engine CPU on each deal (issue 8), so what a step writes at its end — the deal graph,
