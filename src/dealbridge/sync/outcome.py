@@ -57,7 +57,9 @@ def violations_error(
         record=first["record"],
         field_path=first["field"],
         rule=first["rule"],
-        user_message="\n".join(v["message"] for v in errors),
+        # A person reads each problem once: a check on a repeated record (a quote's two
+        # packages) says the same sentence twice; the violations in the context keep both.
+        user_message="\n".join(dict.fromkeys(v["message"] for v in errors)),
         context={
             "record_type": operation["type"] if operation else first["record"],
             "external_id": operation["external_id"] if operation else None,

@@ -84,6 +84,18 @@ def test_violations_become_one_validation_error_naming_the_record() -> None:
     assert error.message.startswith("1 problem blocks this deal: customer.companyName:")
 
 
+def test_the_same_sentence_twice_is_shown_once_and_both_violations_are_kept() -> None:
+    """Regression: a quote's two packages failing one date check read the sentence twice."""
+    dates = "Quote Q-00042 ends on 2027-03-29, before it starts on 2027-05-01."
+    first = _violation(record="subscription", field="endDate", message=dates)
+    second = {**first, "salesforce_id": "a0x000000000002AAA"}
+    other = _violation()
+    error = violations_error([first, second, other], OPERATIONS)
+    assert error.user_message == f"{dates}\n{other['message']}"
+    assert error.context["violations"] == [first, second, other]
+    assert str(error).startswith("3 problems block this deal")
+
+
 def test_the_open_error_carries_the_violations_and_remote_facts() -> None:
     failure = failure_of(violations_error([_violation()], OPERATIONS), "001000000000001AAA")
     assert failure.failure_type == "validation"
