@@ -77,14 +77,6 @@ class InlineEngine:
             return None
         return cls(engine, Path(engine.url.database))
 
-    def ran(self) -> None:
-        """One inline transaction more (on the loop's thread)."""
-        self.checkpoints.tick()
-
-    async def settled(self) -> None:
-        """Wait for the checkpoint in progress, if any (tests, orderly shutdown)."""
-        await self.checkpoints.settled()
-
     def dispose(self) -> None:
         """Close the inline connections."""
         self.engine.dispose()
@@ -128,10 +120,6 @@ class PeriodicCheckpoint:
         running = self._running
         if running is not None and not running.done():
             await asyncio.wait([asyncio.wrap_future(running)])
-
-    async def settled(self) -> None:
-        """Wait for the checkpoint in progress, if any."""
-        await self.clear()
 
 
 def checkpoint_file(path: Path) -> tuple[int, int, int]:

@@ -130,7 +130,7 @@ class Ledger:
                 if not write_lock_busy(error):
                     raise
             else:
-                inline.ran()
+                inline.checkpoints.tick()
                 return result
             finally:
                 _INLINE_SCOPE.reset(token)

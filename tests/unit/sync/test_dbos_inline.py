@@ -20,6 +20,7 @@ import pytest
 
 from dealbridge.db.inline import PeriodicCheckpoint, checkpoint_file
 from dealbridge.sync import dbos_inline, system_db
+from tests.support.sqlite_files import rows_in_database_file
 
 pytestmark = pytest.mark.anyio
 
@@ -93,19 +94,10 @@ async def test_every_n_ticks_one_checkpoint_runs_in_a_worker_thread() -> None:
     await asyncio.sleep(0.05)
     assert len(threads) == 1
     release.set()
-    await checkpoints.settled()
+    await checkpoints.clear()
     checkpoints.tick()  # the next tick after it ended starts the next one
-    await checkpoints.settled()
+    await checkpoints.clear()
     assert len(threads) == 2
-
-
-def rows_in_file(path: Path) -> int:
-    """Rows in the database file itself, the log ignored: what checkpoints have copied."""
-    reader = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-    try:
-        return int(reader.execute("SELECT count(*) FROM t").fetchone()[0])
-    finally:
-        reader.close()
 
 
 def test_dbos_connections_on_the_loop_leave_checkpoints_to_a_thread(tmp_path: Path) -> None:
@@ -121,10 +113,10 @@ def test_dbos_connections_on_the_loop_leave_checkpoints_to_a_thread(tmp_path: Pa
         assert writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
         assert writer.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
         writer.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(2000)])
-        assert rows_in_file(path) == 0
+        assert rows_in_database_file(path, "t") == 0
         assert path.with_name(path.name + "-wal").stat().st_size > 0
         assert checkpoint_file(path)[0] == 0  # not short of the whole log
-        assert rows_in_file(path) == 2000
+        assert rows_in_database_file(path, "t") == 2000
         assert path.with_name(path.name + "-wal").stat().st_size == 0  # its disk given back
     finally:
         writer.close()
@@ -155,7 +147,7 @@ async def test_a_hook_waits_for_the_checkpoint_in_progress(tmp_path: Path, resto
     release.set()
     await hook
     assert ran == ["hook"]
-    await hooks.checkpoints.settled()
+    await hooks.checkpoints.clear()
 
 
 async def test_a_writer_on_another_loop_waits_for_the_same_checkpoint() -> None:
@@ -176,4 +168,4 @@ async def test_a_writer_on_another_loop_waits_for_the_same_checkpoint() -> None:
     release.set()
     await asyncio.to_thread(other.join, 5)
     assert waited == ["cleared"]
-    await checkpoints.settled()
+    await checkpoints.clear()

@@ -23,6 +23,7 @@ from dealbridge.db.inline import InlineEngine, write_lock_busy
 from dealbridge.db.migrate import upgrade
 from dealbridge.db.session import make_inline_engine
 from dealbridge.sync.ledger import Ledger
+from tests.support.sqlite_files import rows_in_database_file
 
 pytestmark = pytest.mark.anyio
 
@@ -145,21 +146,16 @@ def test_only_a_sqlite_file_gets_an_inline_engine(database: Path) -> None:
         engine.dispose()
 
 
-def committed_runs(database: Path) -> int:
-    """Runs in the database file itself, the log ignored: what checkpoints have copied."""
-    reader = sqlite3.connect(f"file:{database}?mode=ro&immutable=1", uri=True)
-    try:
-        return int(reader.execute("SELECT count(*) FROM runs").fetchone()[0])
-    finally:
-        reader.close()
+def checkpoint_every(ledger: Ledger, database: Path, transactions: int) -> None:
+    """The ledger's inline engine, checkpointing after every ``transactions`` of them."""
+    assert ledger._inline is not None
+    ledger._inline = InlineEngine(ledger._inline.engine, database, checkpoint_every=transactions)
 
 
 async def test_the_log_is_checkpointed_in_a_thread_every_n_inline_transactions(
     ledger: Ledger, database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert ledger._inline is not None
-    ledger._inline.dispose()
-    ledger._inline = InlineEngine(ledger._inline.engine, database, checkpoint_every=4)
+    checkpoint_every(ledger, database, 4)
     checkpoint_threads: list[int] = []
     real_checkpoint = inline.checkpoint_file
 
@@ -171,12 +167,13 @@ async def test_the_log_is_checkpointed_in_a_thread_every_n_inline_transactions(
     threads: list[int] = []
     for number in range(3):
         await ledger.call(opened_on, ledger, threads, f"wf-{number}")
-    assert committed_runs(database) == 0  # in the log only: nothing checkpointed on the loop
+    # In the log only: nothing was checkpointed on the loop.
+    assert rows_in_database_file(database, "runs") == 0
     assert checkpoint_threads == []
 
     await ledger.call(opened_on, ledger, threads, "wf-3")
-    await ledger._inline.settled()
-    assert committed_runs(database) == 4
+    await ledger._inline.checkpoints.clear()
+    assert rows_in_database_file(database, "runs") == 4
     assert len(checkpoint_threads) == 1
     assert checkpoint_threads[0] != threading.get_ident()
 
@@ -209,13 +206,11 @@ async def test_the_log_stays_small_while_the_loop_writes_without_pause(
     while each one ran, and in a burst the ledger's log grew by hundreds of MB (~5 MB with
     SQLite's own checkpoints). Writers now wait for the checkpoint in progress.
     """
-    assert ledger._inline is not None
-    ledger._inline.dispose()
-    ledger._inline = InlineEngine(ledger._inline.engine, database, checkpoint_every=5)
+    checkpoint_every(ledger, database, 5)
     graph = {"opportunity": {"Id": "006A", "Description": "x" * 20_000}}
     for number in range(300):
         run_id = await ledger.call(ledger.start_run, f"wf-{number}", "006A", TRIGGER)
         await ledger.call(ledger.mark_running, run_id, graph)
-    await ledger._inline.settled()
+    await ledger._inline.checkpoints.clear()
     log = database.with_name(database.name + "-wal")
     assert log.stat().st_size < 2_000_000  # ~60 inline transactions' pages between resets
