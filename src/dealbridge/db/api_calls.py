@@ -12,20 +12,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from dealbridge.core.calls import CallRecord
+from dealbridge.db.dialect import Executor
 from dealbridge.db.models import ApiCall
 from dealbridge.db.timestamps import ensure_aware, utc_now
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NO_RESPONSE = "none"
 _API_CALLS = cast(Table, ApiCall.__table__)
+# Built once (``runs``): every step of every deal stores its calls, every run counts them.
+_INSERT_CALLS = insert(_API_CALLS)
+_CALLS_OF_RUN = select(
+    _API_CALLS.c.system,
+    _API_CALLS.c.method,
+    _API_CALLS.c.path,
+    _API_CALLS.c.status,
+    _API_CALLS.c.duration_ms,
+).where(_API_CALLS.c.run_id == bindparam("run"))
 
 
 def record_calls(
-    session: Session, run_id: str, records: Sequence[CallRecord], *, at: datetime | None = None
+    session: Executor, run_id: str, records: Sequence[CallRecord], *, at: datetime | None = None
 ) -> int:
     """Store a run's calls in one statement; returns how many were stored.
 
@@ -38,7 +48,7 @@ def record_calls(
     rows = [_row(run_id, record, default_at) for record in records]
     # Into the table, not the entity: the ORM's bulk insert handles each row in Python first,
     # which cost more CPU than the insert itself on every step of every deal (issue 8).
-    session.execute(insert(_API_CALLS), rows)
+    session.execute(_INSERT_CALLS, rows)
     return len(rows)
 
 
@@ -48,16 +58,13 @@ def calls_for_run(session: Session, run_id: str) -> list[ApiCall]:
     return list(session.scalars(query))
 
 
-def call_records_for_run(session: Session, run_id: str) -> list[CallRecord]:
+def call_records_for_run(session: Executor, run_id: str) -> list[CallRecord]:
     """A run's calls as ``CallRecord``s of what ``call_counts`` reads, without loading rows.
 
     Columns rather than ORM objects: counted at the end of every run, where building each
     stored call as an entity cost more CPU than the query (issue 8).
     """
-    query = select(
-        ApiCall.system, ApiCall.method, ApiCall.path, ApiCall.status, ApiCall.duration_ms
-    ).where(ApiCall.run_id == run_id)
-    return [CallRecord(*row) for row in session.execute(query)]
+    return [CallRecord(*row) for row in session.execute(_CALLS_OF_RUN, {"run": run_id})]
 
 
 def call_counts(records: Sequence[CallRecord]) -> dict[str, Any]:

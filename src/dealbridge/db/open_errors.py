@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from dealbridge.db.dialect import upsert_insert
+from dealbridge.db.dialect import Executor, upsert_insert
 from dealbridge.db.ledger_errors import InvalidTransitionError, LedgerError, NotInLedgerError
 from dealbridge.db.models import (
     ACTIVE_ERROR_PREDICATE,
@@ -43,6 +43,11 @@ RETRY_COUNT_KEY = "retry_count"
 # How many of those retries the service queued on its own (``sync.auto_retry``), against its cap.
 AUTO_RETRY_COUNT_KEY = "auto_retries"
 CARRIED_CONTEXT_KEYS = (RETRY_COUNT_KEY, AUTO_RETRY_COUNT_KEY)
+
+# Built once (``runs``): ``active_error_id``'s question.
+_ACTIVE_ERROR_ID = select(SyncError.id).where(
+    SyncError.opportunity_id == bindparam("opportunity"), SyncError.state.in_(ACTIVE_ERROR_STATES)
+)
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,15 @@ def due_for_auto_retry(
             if len(due) >= limit:
                 break
     return due
+
+
+def active_error_id(session: Executor, opportunity_id: str) -> int | None:
+    """The id of the opportunity's open or retrying error, if any, read without its entity.
+
+    Why: every successful deal asks, and almost always there is none (``sync.ledger``).
+    """
+    found: int | None = session.execute(_ACTIVE_ERROR_ID, {"opportunity": opportunity_id}).scalar()
+    return found
 
 
 def active_error(session: Session, opportunity_id: str) -> SyncError | None:

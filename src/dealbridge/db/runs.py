@@ -8,16 +8,18 @@ from the same rows the run list shows.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, Select, Table, func, literal, select
+from sqlalchemy import CursorResult, Select, Table, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
-from dealbridge.db.dialect import upsert_insert
+from dealbridge.db.dialect import Executor, dialect_name, upsert_insert_for
 from dealbridge.db.ledger_errors import LedgerError, NotInLedgerError
 from dealbridge.db.models import FINISHED_STATUSES, RUN_STATUSES, TRIGGERS, Run
 from dealbridge.db.timestamps import ensure_aware, utc_now
@@ -25,6 +27,23 @@ from dealbridge.db.timestamps import ensure_aware, utc_now
 SUCCESS_STATUSES = ("synced", "unchanged")
 # The table itself, for the engine's statements that need no entity (``open_run``).
 _RUNS = cast(Table, Run.__table__)
+
+# The engine's statements, built once with their values bound at execution: every deal runs
+# each of them, and building a statement and its cache key again cost about as much CPU as
+# running it (issue 8). An UPDATE's SET list is the execution's column keys.
+_RUN_ID_OF_WORKFLOW = select(_RUNS.c.id).where(_RUNS.c.workflow_id == bindparam("workflow"))
+_RUN_TIMES = select(_RUNS.c.received_at, _RUNS.c.started_at).where(_RUNS.c.id == bindparam("run"))
+_UPDATE_RUN = _RUNS.update().where(_RUNS.c.id == bindparam("run"))
+_MARK_RUNNING = (
+    _RUNS.update()
+    .where(_RUNS.c.id == bindparam("run"), _RUNS.c.status.not_in(FINISHED_STATUSES))
+    # Typed as the column, so the value is stored as every other timestamp is (UtcDateTime).
+    .values(
+        started_at=func.coalesce(
+            _RUNS.c.started_at, bindparam("started", type_=_RUNS.c.started_at.type)
+        )
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,7 @@ def start_run(
 
 
 def open_run(
-    session: Session,
+    session: Executor,
     *,
     workflow_id: str,
     opportunity_id: str,
@@ -127,15 +146,20 @@ def open_run(
         "records_unchanged": 0,
         "deal_graph": deal_graph,
     }
-    insert = upsert_insert(session, _RUNS).values(**values)
-    insert = insert.on_conflict_do_nothing(index_elements=["workflow_id"])
-    # SQLAlchemy keeps an INSERT's row count only when asked to (PostgreSQL reported -1).
-    inserted = session.execute(insert, execution_options={"preserve_rowcount": True})
-    created = cast(CursorResult[Any], inserted).rowcount == 1
-    found = session.scalar(select(_RUNS.c.id).where(_RUNS.c.workflow_id == workflow_id))
+    inserted = session.execute(_open_run_insert(dialect_name(session)), values).scalar()
+    if inserted is not None:
+        return OpenedRun(str(inserted), True)
+    found = session.execute(_RUN_ID_OF_WORKFLOW, {"workflow": workflow_id}).scalar()
     if found is None:  # pragma: no cover - the row was just inserted or already there
         raise LedgerError(f"run for workflow {workflow_id} vanished after insert")
-    return OpenedRun(str(found), created)
+    return OpenedRun(str(found), False)
+
+
+@functools.cache
+def _open_run_insert(dialect: str) -> ReturningInsert[Any]:
+    """The run's ``INSERT``: nothing on a repeated workflow id, else the new row's id."""
+    insert = upsert_insert_for(dialect, _RUNS)
+    return insert.on_conflict_do_nothing(index_elements=["workflow_id"]).returning(_RUNS.c.id)
 
 
 def mark_running(
@@ -161,7 +185,7 @@ def mark_running(
 
 
 def record_running(
-    session: Session,
+    session: Executor,
     run_id: str,
     *,
     started_at: datetime | None = None,
@@ -170,11 +194,10 @@ def record_running(
     flow_version: int | None = None,
 ) -> None:
     """``mark_running`` for the engine: one ``UPDATE``, no entity (see ``open_run``)."""
-    started = ensure_aware(started_at or utc_now(), "started_at")
     values: dict[str, Any] = {
+        "run": run_id,
         "status": "running",
-        # Typed as the column, so the value is stored as every other timestamp is (UtcDateTime).
-        "started_at": func.coalesce(_RUNS.c.started_at, literal(started, _RUNS.c.started_at.type)),
+        "started": ensure_aware(started_at or utc_now(), "started_at"),
     }
     if deal_graph is not None:
         values["deal_graph"] = deal_graph
@@ -182,9 +205,7 @@ def record_running(
         values["flow"] = flow
     if flow_version is not None:
         values["flow_version"] = flow_version
-    still_open = _RUNS.c.status.not_in(FINISHED_STATUSES)
-    update = _RUNS.update().where(_RUNS.c.id == run_id, still_open).values(**values)
-    result = cast(CursorResult[Any], session.execute(update))
+    result = cast(CursorResult[Any], session.execute(_MARK_RUNNING, values))
     if result.rowcount == 0:
         _require_row(session, run_id)  # finished already (a replayed step), or missing
 
@@ -226,7 +247,7 @@ def finish_run(
 
 
 def record_finish(
-    session: Session,
+    session: Executor,
     run_id: str,
     *,
     status: str,
@@ -247,6 +268,7 @@ def record_finish(
     received_at, started_at = _require_row(session, run_id)
     finished = ensure_aware(finished_at or utc_now(), "finished_at")
     values: dict[str, Any] = {
+        "run": run_id,
         "status": status,
         "finished_at": finished,
         "started_at": started_at or finished,
@@ -261,7 +283,7 @@ def record_finish(
         values["plan"] = plan
     if deal_graph is not None:
         values["deal_graph"] = deal_graph
-    session.execute(_RUNS.update().where(_RUNS.c.id == run_id).values(**values))
+    session.execute(_UPDATE_RUN, values)
 
 
 def get_run(session: Session, run_id: str) -> Run | None:
@@ -351,10 +373,9 @@ def _require(session: Session, run_id: str, *, fresh: bool = False) -> Run:
     return run
 
 
-def _require_row(session: Session, run_id: str) -> tuple[datetime, datetime | None]:
+def _require_row(session: Executor, run_id: str) -> tuple[datetime, datetime | None]:
     """``(received_at, started_at)`` of the run, or ``NotInLedgerError``."""
-    query = select(_RUNS.c.received_at, _RUNS.c.started_at).where(_RUNS.c.id == run_id)
-    row = session.execute(query).one_or_none()
+    row = session.execute(_RUN_TIMES, {"run": run_id}).one_or_none()
     if row is None:
         raise NotInLedgerError(f"no run with id {run_id}")
     return row[0], row[1]

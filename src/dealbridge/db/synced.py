@@ -11,6 +11,7 @@ connector.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -18,13 +19,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Table, bindparam, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from dealbridge.core.records import RecordKey, SourceRecord
-from dealbridge.db.dialect import upsert_insert
+from dealbridge.db.dialect import (
+    Executor,
+    UpsertInsert,
+    dialect_name,
+    upsert_insert,
+    upsert_insert_for,
+)
 from dealbridge.db.models import SyncedRecord
 from dealbridge.db.timestamps import ensure_aware, utc_now
 
@@ -77,7 +84,7 @@ def get_synced(session: Session, keys: Iterable[RecordKey]) -> dict[RecordKey, S
 
 
 def synced_facts(
-    session: Session, keys: Iterable[RecordKey]
+    session: Executor, keys: Iterable[RecordKey]
 ) -> dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None, str | None]]:
     """``(netsuite_id, payload_hash, override_payload, last_run_id)`` of the rows that exist.
 
@@ -85,17 +92,9 @@ def synced_facts(
     session's identity map, so nothing stale can be read back either (``get_synced``).
     """
     found: dict[RecordKey, tuple[str | None, str | None, dict[str, Any] | None, str | None]] = {}
-    columns = (
-        SyncedRecord.record_type,
-        SyncedRecord.external_id,
-        SyncedRecord.netsuite_id,
-        SyncedRecord.payload_hash,
-        SyncedRecord.override_payload,
-        SyncedRecord.last_run_id,
-    )
     for chunk in _chunks(keys):
-        query = select(*columns).where(_KEY_COLUMNS.in_(chunk))
-        for record_type, external_id, netsuite_id, hash_, override, run in session.execute(query):
+        rows = session.execute(_FACTS_OF_KEYS, {"keys": chunk})
+        for record_type, external_id, netsuite_id, hash_, override, run in rows:
             found[RecordKey(record_type, external_id)] = (netsuite_id, hash_, override, run)
     return found
 
@@ -117,7 +116,7 @@ def is_unchanged_row(row: SyncedRecord | None, hash_: str) -> bool:
 
 
 def upsert_synced(
-    session: Session, writes: Sequence[SyncedWrite], *, run_id: str, at: datetime | None = None
+    session: Executor, writes: Sequence[SyncedWrite], *, run_id: str, at: datetime | None = None
 ) -> int:
     """Record successful writes (one statement for a whole step); returns the row count.
 
@@ -128,10 +127,20 @@ def upsert_synced(
         return 0
     synced_at = ensure_aware(at or utc_now(), "at")
     rows = [_write_row(write, run_id, synced_at) for write in writes]
-    insert = upsert_insert(session, SyncedRecord.__table__)  # no ORM bulk path (``api_calls``)
-    updated = {name: insert.excluded[name] for name in rows[0] if name not in _PRIMARY_KEY}
-    session.execute(insert.on_conflict_do_update(index_elements=_PRIMARY_KEY, set_=updated), rows)
+    session.execute(_upsert_statement(dialect_name(session), tuple(rows[0])), rows)
     return len(rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> UpsertInsert:
+    """``upsert_synced``'s statement: a row's ``columns`` but the key replaced on conflict.
+
+    Into the table, not the entity: the ORM's bulk path handles each row in Python first
+    (``api_calls``). Built once per dialect (``runs``): ``_write_row`` fills the same columns.
+    """
+    insert = upsert_insert_for(dialect, _SYNCED)
+    updated = {name: insert.excluded[name] for name in columns if name not in _PRIMARY_KEY}
+    return insert.on_conflict_do_update(index_elements=_PRIMARY_KEY, set_=updated)
 
 
 def set_override_payload(
@@ -203,6 +212,17 @@ def delete_synced(session: Session, keys: Iterable[RecordKey]) -> int:
 
 _PRIMARY_KEY = ["record_group", "external_id"]
 _KEY_COLUMNS = tuple_(SyncedRecord.record_type, SyncedRecord.external_id)
+_SYNCED = cast(Table, SyncedRecord.__table__)
+# Built once (``runs``): the upserts step of every deal asks it. The keys are expanded into
+# the IN list at execution.
+_FACTS_OF_KEYS = select(
+    SyncedRecord.record_type,
+    SyncedRecord.external_id,
+    SyncedRecord.netsuite_id,
+    SyncedRecord.payload_hash,
+    SyncedRecord.override_payload,
+    SyncedRecord.last_run_id,
+).where(_KEY_COLUMNS.in_(bindparam("keys", expanding=True)))
 
 
 def _chunks(keys: Iterable[RecordKey]) -> Iterable[list[tuple[str, str]]]:

@@ -8,45 +8,59 @@ compared as an aware ISO 8601 datetime. A backfill uses names like ``backfill:<j
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
-from dealbridge.db.dialect import upsert_insert
+from dealbridge.db.dialect import Executor, dialect_name, upsert_insert_for
 from dealbridge.db.ledger_errors import LedgerError
 from dealbridge.db.models import Watermark
 from dealbridge.db.timestamps import ensure_aware, utc_now
 
+_WATERMARKS = cast(Table, Watermark.__table__)
+# Built once: every deal's write-back reads and advances one (``runs``).
+_VALUE = select(_WATERMARKS.c.value).where(_WATERMARKS.c.name == bindparam("key"))
+_VALUE_FOR_UPDATE = _VALUE.with_for_update()
+_SET_VALUE = _WATERMARKS.update().where(_WATERMARKS.c.name == bindparam("key"))
 
-def get_watermark(session: Session, name: str) -> str | None:
+
+def get_watermark(session: Executor, name: str) -> str | None:
     """The stored value of ``name``, or ``None`` before its first advance."""
-    return session.scalar(select(Watermark.value).where(Watermark.name == name))
+    value: str | None = session.execute(_VALUE, {"key": name}).scalar()
+    return value
 
 
-def advance_watermark(session: Session, name: str, value: str | datetime) -> str:
+def advance_watermark(session: Executor, name: str, value: str | datetime) -> str:
     """Move ``name`` forward to ``value`` unless it is already there or later.
 
     Returns the value stored afterwards. Concurrent callers are serialised by a row lock on
     PostgreSQL and by the write lock every SQLite transaction takes (``session.py``), so the
-    later value always wins.
+    later value always wins. Written with statements, not through an entity: a session's
+    ``Watermark`` objects loaded before are not refreshed.
     """
     text = value.isoformat() if isinstance(value, datetime) else value
     wanted = parse_instant(text)
     now = utc_now()
-    insert = upsert_insert(session, Watermark).values(name=name, value=text, updated_at=now)
-    session.execute(insert.on_conflict_do_nothing(index_elements=["name"]))
-    row = session.scalars(
-        select(Watermark)
-        .where(Watermark.name == name)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if wanted > parse_instant(row.value):
-        row.value = text
-        row.updated_at = now
-        session.flush()
-    return row.value
+    row = {"name": name, "value": text, "updated_at": now}
+    created = session.execute(_insert_new(dialect_name(session)), row).scalar()
+    if created is not None:
+        return str(created)
+    current = str(session.execute(_VALUE_FOR_UPDATE, {"key": name}).scalar_one())
+    if wanted <= parse_instant(current):
+        return current
+    session.execute(_SET_VALUE, {"key": name, "value": text, "updated_at": now})
+    return text
+
+
+@functools.cache
+def _insert_new(dialect: str) -> ReturningInsert[Any]:
+    """A first value's ``INSERT``: the value when the row is new, nothing when it was there."""
+    insert = upsert_insert_for(dialect, _WATERMARKS).on_conflict_do_nothing(index_elements=["name"])
+    return insert.returning(_WATERMARKS.c.value)
 
 
 def reset_watermark(session: Session, name: str, value: str | datetime | None) -> None:
