@@ -84,17 +84,30 @@ class FlowEngine:
         scope["const"] = self.compiled.constants
         return scope
 
-    def triggered(self, graph: DealGraph | Mapping[str, Any]) -> bool:
-        """Whether the flow's trigger condition holds for this deal (e.g. the deal is won)."""
+    def triggered(self, graph: DealGraph | Mapping[str, Any], scope: Scope | None = None) -> bool:
+        """Whether the flow's trigger condition holds for this deal (e.g. the deal is won).
+
+        ``scope``: the deal's ``scope(graph)`` when the caller has it already (the engine asks
+        and then plans each deal: building the scope once saves a copy of the whole deal).
+        """
+        scope = scope if scope is not None else self.scope(graph)
         try:
-            return bool(self.compiled.trigger.evaluate(self.scope(graph)))
+            return bool(self.compiled.trigger.evaluate(scope))
         except ExpressionError:
             return False
 
-    def plan(self, graph: DealGraph | Mapping[str, Any], lookups: LookupTables) -> SyncPlan:
-        """The plan of one deal: ordered operations and every violation found."""
+    def plan(
+        self,
+        graph: DealGraph | Mapping[str, Any],
+        lookups: LookupTables,
+        scope: Scope | None = None,
+    ) -> SyncPlan:
+        """The plan of one deal: ordered operations and every violation found.
+
+        ``scope``: as for ``triggered``; the plan adds its lookups to it.
+        """
         recorder = LookupRecorder(lookups.resolve)
-        scope = self.scope(graph)
+        scope = scope if scope is not None else self.scope(graph)
         scope[LOOKUP_SCOPE_KEY] = recorder
         if self._before is not None:
             scope = self._before(scope)

@@ -123,7 +123,7 @@ async def _read_graph(run_id: str, opportunity_id: str) -> tuple[DealGraph, dict
         graph = await fetch_deal_graph(
             clients.salesforce, opportunity_id, multi_currency=multi_currency
         )
-        data: dict[str, Any] = json.loads(graph.to_json())
+        data = graph.stored_data()
         await _store_with(calls, partial(runtime.ledger.mark_running, run_id, data))
         return graph, data
 
@@ -144,13 +144,14 @@ async def _plan_graph(run_id: str, deal: DealGraph, fresh_lookups: bool) -> dict
     if fresh_lookups:
         runtime.table_cache.clear()
     started = time.perf_counter()
-    if not runtime.engine.triggered(deal):
+    scope = runtime.engine.scope(deal)
+    if not runtime.engine.triggered(deal, scope):
         return {"triggered": False, "ok": False, "plan": None, "ms": _ms(started)}
 
     async def make(_calls: list[CallRecord]) -> dict[str, Any]:
         clients = await runtime.loop_clients()
         lookups = await runtime.lookups(clients.netsuite)
-        return plan_document(runtime.engine.plan(deal, lookups))
+        return plan_document(runtime.engine.plan(deal, lookups, scope))
 
     document = await _recording_calls(run_id, make)
     if blocking(document["violations"]):

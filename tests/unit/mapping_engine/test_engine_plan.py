@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +211,24 @@ def test_a_dealgraph_and_its_json_give_the_same_plan(tmp_path: Path, lookups: Lo
     from_json = engine.plan(graph, lookups).to_json()
     from_model = engine.plan(DealGraph.model_validate(graph), lookups).to_json()
     assert from_model == from_json
+
+
+def test_a_scope_built_once_gives_the_same_answers(tmp_path: Path, lookups: LookupTables) -> None:
+    """The engine builds a deal's scope once, asks the trigger, then plans with it."""
+    engine = engine_for(tmp_path, CUSTOMER + CONTACTS + PACKAGES)
+    graph = DealGraph.model_validate(bundle_deal())
+    scope = engine.scope(graph)
+    assert engine.triggered(graph, scope)
+    assert engine.plan(graph, lookups, scope).to_json() == engine.plan(graph, lookups).to_json()
+    lost = bundle_deal()
+    lost["opportunity"] = {**lost["opportunity"], "IsWon": False}
+    assert not engine.triggered(lost, engine.scope(lost))
+
+
+def test_the_stored_graph_is_its_json_read_back() -> None:
+    graph = DealGraph.model_validate(bundle_deal())
+    assert graph.stored_data() == json.loads(graph.to_json())
+    assert json.dumps(graph.stored_data()) == json.dumps(json.loads(graph.to_json()))
 
 
 def test_the_trigger_condition(tmp_path: Path) -> None:

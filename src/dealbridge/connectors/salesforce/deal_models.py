@@ -173,6 +173,11 @@ class DealGraph(SalesforceRecord):
         """Stable JSON (API names as keys, fixed key order) to store with a run."""
         return self.model_dump_json(by_alias=True)
 
+    def stored_data(self) -> dict[str, Any]:
+        """``json.loads(self.to_json())``, without writing and reading the text in between."""
+        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
+        return data
+
     @classmethod
     def from_json(cls, text: str | bytes) -> DealGraph:
         """The graph ``to_json`` wrote."""
