@@ -31,6 +31,8 @@ from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from dealbridge.db.json_text import json_text
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_SWITCH_RETRY_SECONDS = 0.02
 POSTGRES_POOL: dict[str, Any] = {
@@ -144,7 +146,7 @@ def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
         "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
         **options.pop("connect_args", {}),
     }
-    engine = create_engine(url, connect_args=connect_args, **options)
+    engine = create_engine(url, connect_args=connect_args, json_serializer=json_text, **options)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
@@ -204,4 +206,6 @@ def _postgres_engine(url: URL, options: dict[str, Any]) -> Engine:
         **options.pop("connect_args", {}),
     }
     pool = {} if "poolclass" in options else POSTGRES_POOL  # NullPool takes no sizes
-    return create_engine(url, connect_args=connect_args, **{**pool, **options})
+    return create_engine(
+        url, connect_args=connect_args, json_serializer=json_text, **{**pool, **options}
+    )
