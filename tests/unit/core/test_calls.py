@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
+import string
+from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 import structlog
@@ -12,6 +15,7 @@ from dealbridge.core.backoff import backoff_delay
 from dealbridge.core.calls import (
     REDACTED,
     CallRecord,
+    is_secret_name,
     recorded_path,
     redact_mapping,
     redact_text,
@@ -117,3 +121,50 @@ def test_logging_follows_a_replaced_stderr(monkeypatch: pytest.MonkeyPatch) -> N
         assert "after_swap" in replacement.getvalue()
     finally:
         structlog.reset_defaults()
+
+
+def _round_trip(query: str) -> str:
+    """What ``recorded_path`` always wrote: the query decoded and encoded again."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(key, REDACTED if is_secret_name(key) else value) for key, value in pairs])
+
+
+def _random_query(chance: random.Random) -> str:
+    letters = string.ascii_letters + " ,=&%+'\"_-.~/éü"
+    escapes = [f"%{byte:02X}" for byte in range(256)] + [f"%{byte:02x}" for byte in range(256)]
+
+    def word(size: int) -> str:
+        return "".join(chance.choice(letters) for _ in range(chance.randint(0, size)))
+
+    pairs: list[str] = []
+    for _ in range(chance.randint(1, 4)):
+        kind = chance.random()
+        if kind < 0.6:
+            pairs.append(f"{quote(word(6), safe='')}={quote(word(12), safe='')}")
+        elif kind < 0.7:
+            pairs.append(quote(word(6), safe=""))
+        elif kind < 0.8:
+            pairs.append(f"{word(6)}={word(12)}")
+        else:
+            pieces = ["a", "Z", "9", "_", "-", ".", "~", *escapes]
+            pairs.append("".join(chance.choice(pieces) for _ in range(6)) + "=%20")
+    query = "&".join(pairs)
+    return query.replace("a", "token", 1) if chance.random() < 0.1 else query
+
+
+def test_a_query_is_recorded_as_its_round_trip_would_write_it() -> None:
+    """The short way for queries the connectors encode gives what decoding and encoding gave."""
+    chance = random.Random(8)
+    for _ in range(4000):
+        query = _random_query(chance)
+        url = f"https://h.example/services/data/v61.0/query?{query}"
+        kept = _round_trip(query)
+        path = "/services/data/v61.0/query"
+        assert recorded_path(url) == (f"{path}?{kept}" if kept else path), query
+
+
+def test_a_long_soql_query_keeps_its_text() -> None:
+    soql = "SELECT Id, Name FROM Opportunity WHERE Id = '006A' AND Amount > 10"
+    recorded = recorded_path("https://h.example/q?q=" + quote(soql, safe=""))
+    assert recorded == "/q?" + urlencode({"q": soql})
+    assert "SELECT+Id%2C+Name+FROM+Opportunity" in recorded
