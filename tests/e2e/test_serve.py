@@ -72,6 +72,8 @@ def test_fifty_won_deals_land_in_netsuite_and_are_written_back(org: Stack, tmp_p
         deliveries = org.emulators.sf_control("GET", "/outbound/deliveries")
         assert deliveries["pending"] == 0
         assert any(entry["acked"] for entry in deliveries["deliveries"])
+        assert org.serve is not None
+        assert org.serve.info["event_loop"] == "uvloop"  # the default, installed with dealbridge
 
 
 def test_doubled_and_reordered_deliveries_make_one_record_per_external_id(

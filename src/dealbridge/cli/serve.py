@@ -35,6 +35,7 @@ from dealbridge.cli.alerting import register_alert_schedule
 from dealbridge.cli.runtime_cli import fail, load_settings
 from dealbridge.connectors.salesforce.models import OUTBOUND_MESSAGE_PATH
 from dealbridge.core.collector import tune_for_service
+from dealbridge.core.event_loops import use_event_loops
 from dealbridge.listening import bind_listener, public_host
 from dealbridge.settings import Settings
 from dealbridge.sync.auto_retry import register_auto_retry_schedule
@@ -159,6 +160,7 @@ def serve(
     settings = load_settings()
     if runtime_is_running(settings):
         fail(f"another dealbridge process is running on {settings.data_dir}")
+    use_event_loops(settings.sync.event_loop)
     try:
         service = Service(
             settings,

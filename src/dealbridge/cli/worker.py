@@ -26,6 +26,7 @@ import dealbridge.sync.auto_retry
 import dealbridge.sync.reconcile_schedule  # noqa: F401 - a worker may recover a reconcile tick
 from dealbridge.cli.runtime_cli import error_console, load_settings, reporting
 from dealbridge.core.collector import tune_for_service
+from dealbridge.core.event_loops import use_event_loops
 from dealbridge.sync.runtime import Runtime, describe
 
 _TICK_SECONDS = 0.5
@@ -39,6 +40,7 @@ def worker(
 ) -> None:
     """Process the deals queue until stopped (SIGTERM/SIGINT drain gracefully)."""
     settings = load_settings()
+    use_event_loops(settings.sync.event_loop)
     runtime = Runtime(settings)
     with reporting():
         runtime.launch()

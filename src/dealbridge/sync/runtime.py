@@ -49,6 +49,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from dealbridge.connectors.netsuite.client import NetSuiteClient
+from dealbridge.core.event_loops import event_loop_kind
 from dealbridge.db import migrate
 from dealbridge.errors import ConfigError, DealbridgeError
 from dealbridge.mapping.engine import FlowEngine
@@ -412,4 +413,5 @@ def describe(runtime: Runtime) -> dict[str, Any]:
         "database": "sqlite" if is_sqlite(settings) else "postgresql",
         "data_dir": str(settings.data_dir.resolve()),
         "pid": os.getpid(),
+        "event_loop": event_loop_kind(),
     }
