@@ -13,6 +13,7 @@ call 2 reads the primary quote's lines with their products. No primary quote: on
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -68,6 +69,12 @@ M = TypeVar("M", bound=SalesforceRecord)
 
 def opportunity_query(opportunity_id: str, *, multi_currency: bool = True) -> Soql:
     """Call 1: the opportunity, account, contact roles + contacts and the primary quote."""
+    return soql(_opportunity_template(multi_currency), opportunity_id)
+
+
+@functools.cache
+def _opportunity_template(multi_currency: bool) -> str:
+    """``opportunity_query``'s SOQL with a hole for the id: the same text for every deal."""
 
     def fields(model: type[SalesforceRecord], prefix: str = "") -> list[str]:
         return [prefix + name for name in api_fields(model, multi_currency=multi_currency)]
@@ -82,18 +89,22 @@ def opportunity_query(opportunity_id: str, *, multi_currency: bool = True) -> So
         f"(SELECT {roles} FROM {ROLES_REL})",  # noqa: S608 - names from the models
     ]
     # Only identifiers from the models are spliced in; the id goes through soql()'s quoting.
-    template = f"SELECT {', '.join(select)} FROM Opportunity WHERE Id = {{}}"  # noqa: S608
-    return soql(template, opportunity_id)
+    return f"SELECT {', '.join(select)} FROM Opportunity WHERE Id = {{}}"  # noqa: S608
 
 
 def lines_query(quote_id: str) -> Soql:
     """Call 2: the quote's lines with their products, in quote order (§4.1)."""
+    return soql(_lines_template(), quote_id)
+
+
+@functools.cache
+def _lines_template() -> str:
+    """``lines_query``'s SOQL with a hole for the quote's id."""
     select = [*api_fields(QuoteLine), *(f"{PRODUCT_REL}.{f}" for f in api_fields(Product))]
-    template = (
+    return (
         f"SELECT {', '.join(select)} FROM SBQQ__QuoteLine__c "  # noqa: S608 - as above
         "WHERE SBQQ__Quote__c = {} ORDER BY SBQQ__Number__c"
     )
-    return soql(template, quote_id)
 
 
 async def fetch_deal_graph(

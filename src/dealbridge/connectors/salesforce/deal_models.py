@@ -11,6 +11,7 @@ read as False when absent, and unknown keys (``attributes``, fields added later)
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, get_args
@@ -188,8 +189,13 @@ class DealGraph(SalesforceRecord):
         return [line for line in self.lines if line.required_by_id == line_id]
 
 
+@functools.cache
 def api_fields(model: type[SalesforceRecord], *, multi_currency: bool = True) -> tuple[str, ...]:
-    """The API names of a model's own fields, in order (relationship objects left out)."""
+    """The API names of a model's own fields, in order (relationship objects left out).
+
+    Cached: a model's fields are fixed once its class exists, and every deal's two queries name
+    them all (issue 8).
+    """
     names = []
     for info in model.model_fields.values():
         if _is_relationship(info.annotation) or info.alias is None:
