@@ -149,3 +149,20 @@ def test_a_ledger_without_an_engine_writes_through_its_sessions(ledger: Ledger) 
         assert run.api_calls["netsuite"]["total"] == 1
         assert run.finished_at is not None
         assert run.finished_at > datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_a_ledger_without_an_engine_closes_an_open_error_in_its_session(ledger: Ledger) -> None:
+    """The entity path of ``finish_run`` joins the borrowed session's transaction."""
+    borrowed = _SessionsOnly(ledger.factory)
+    failed = borrowed.begin_run("deal:7", OPPORTUNITY, TRIGGER, echo_check=False).run_id
+    error_id = borrowed.record_failure(Failure("auth", "401"), OPPORTUNITY, failed, "w")
+    retried = borrowed.begin_run("retry:7:1", OPPORTUNITY, {"kind": "retry"}, echo_check=False)
+    closed = borrowed.finish_run(retried.run_id, _finish(), resolve_opportunity=OPPORTUNITY)
+    assert closed == error_id
+    with session_scope(ledger.factory) as session:
+        error = open_errors.get_error(session, error_id)
+        assert error is not None
+        assert error.state == "resolved"
+        run = runs.get_run(session, retried.run_id)
+        assert run is not None
+        assert run.status == "synced"
