@@ -44,10 +44,13 @@ RETRY_COUNT_KEY = "retry_count"
 AUTO_RETRY_COUNT_KEY = "auto_retries"
 CARRIED_CONTEXT_KEYS = (RETRY_COUNT_KEY, AUTO_RETRY_COUNT_KEY)
 
-# Built once (``runs``): ``active_error_id``'s question.
-_ACTIVE_ERROR_ID = select(SyncError.id).where(
-    SyncError.opportunity_id == bindparam("opportunity"), SyncError.state.in_(ACTIVE_ERROR_STATES)
+# The opportunity's active error (one at most), the opportunity bound at execution.
+_ACTIVE_OF_OPPORTUNITY = (
+    SyncError.opportunity_id == bindparam("opportunity"),
+    SyncError.state.in_(ACTIVE_ERROR_STATES),
 )
+# Built once (``runs``): ``active_error_id``'s question.
+_ACTIVE_ERROR_ID = select(SyncError.id).where(*_ACTIVE_OF_OPPORTUNITY)
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,8 @@ def resolve_for_success(
 
 def _carried_context(session: Session, opportunity_id: str) -> dict[str, Any]:
     """What the active error's context keeps through a repeat failure (``CARRIED_CONTEXT_KEYS``)."""
-    query = select(SyncError.context).where(
-        SyncError.opportunity_id == opportunity_id, SyncError.state.in_(ACTIVE_ERROR_STATES)
-    )
-    context = session.scalars(query).one_or_none() or {}
+    query = select(SyncError.context).where(*_ACTIVE_OF_OPPORTUNITY)
+    context = session.scalars(query, {"opportunity": opportunity_id}).one_or_none() or {}
     return {key: context[key] for key in CARRIED_CONTEXT_KEYS if key in context}
 
 
@@ -197,10 +198,11 @@ def active_error_id(session: Executor, opportunity_id: str) -> int | None:
 
 def active_error(session: Session, opportunity_id: str) -> SyncError | None:
     """The opportunity's open or retrying error, if any."""
-    query = select(SyncError).where(
-        SyncError.opportunity_id == opportunity_id, SyncError.state.in_(ACTIVE_ERROR_STATES)
+    query = select(SyncError).where(*_ACTIVE_OF_OPPORTUNITY)
+    found = session.scalars(
+        query.execution_options(populate_existing=True), {"opportunity": opportunity_id}
     )
-    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    return found.one_or_none()
 
 
 def get_error(session: Session, error_id: int) -> SyncError | None:

@@ -111,8 +111,8 @@ class Ledger:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work (commit on success), on the loop's connection inside ``call``."""
-        scope = _INLINE_SCOPE.get()
-        factory = scope[1].factory if scope is not None and scope[0] is self else self.factory
+        inline = self._inline_in_scope()
+        factory = inline.factory if inline is not None else self.factory
         with session_scope(factory) as session:
             yield session
 
@@ -124,14 +124,19 @@ class Ledger:
         Core connection; an ORM session around each cost a fifth of the ledger's CPU per deal
         (issue 8). A ledger without an engine of its own runs them in its ``session()``.
         """
-        scope = _INLINE_SCOPE.get()
-        engine = scope[1].engine if scope is not None and scope[0] is self else self.engine
+        inline = self._inline_in_scope()
+        engine = inline.engine if inline is not None else self.engine
         if engine is None:
             with self.session() as session:
                 yield session.connection()
             return
         with engine.begin() as connection:
             yield connection
+
+    def _inline_in_scope(self) -> InlineEngine | None:
+        """The inline engine while ``call`` runs one of this ledger's methods on the loop."""
+        scope = _INLINE_SCOPE.get()
+        return scope[1] if scope is not None and scope[0] is self else None
 
     async def call(self, method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``method(*args, **kwargs)`` for a coroutine, without blocking its event loop.
